@@ -1,0 +1,9 @@
+"""Builds the ARM client with the CLI's login, cloud and pipeline settings."""
+
+
+def cf_arm(cli_ctx, subscription_id=None):
+    from azure.cli.core.commands.client_factory import get_mgmt_service_client
+    from azext_identitybinding.arm import ArmClient
+    client = get_mgmt_service_client(cli_ctx, ArmClient, subscription_id=subscription_id)
+    client.progress = cli_ctx.get_progress_controller(det=False)
+    return client

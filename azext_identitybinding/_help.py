@@ -1,0 +1,82 @@
+"""Help text for `az aks identity-binding`."""
+from knack.help_files import helps
+
+_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/" \
+      "Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity"
+
+helps["aks identity-binding"] = """
+type: group
+short-summary: Share one user-assigned managed identity across many AKS clusters through identity bindings.
+long-summary: |
+    An identity binding lets pods of a cluster get Microsoft Entra tokens for a user-assigned managed
+    identity through the single federated credential 'aks-identity-binding' that AKS keeps on the
+    identity, instead of one federated credential per cluster and service account (at most 20).
+    Three steps make it work:
+      1. Bind the identity to the cluster: `az aks identity-binding create`.
+      2. Authorize service accounts in the cluster with a ClusterRole (verb 'use-managed-identity',
+         API group 'cid.wi.aks.azure.com', resource = the identity's client id) and a ClusterRoleBinding.
+      3. Annotate the service account with 'azure.workload.identity/client-id' and
+         'azure.workload.identity/tenant-id', and give the pod template the label
+         'azure.workload.identity/use: "true"' and the annotation
+         'azure.workload.identity/use-identity-binding: "true"'.
+    Exit codes: 0 success, 1 error, 2 invalid arguments, 3 cluster or binding not found.
+"""
+
+helps["aks identity-binding create"] = f"""
+type: command
+short-summary: Bind a user-assigned managed identity to a cluster.
+long-summary: |
+    Safe to re-run: when a binding of that name already binds the same identity it is returned
+    unchanged; when it binds a different identity the command fails and changes nothing (the
+    identity of a binding is immutable). Waits for the operation to finish unless --no-wait is given.
+    Needs 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write' on
+    the identity and 'Microsoft.ContainerService/managedClusters/write' on the cluster.
+examples:
+  - name: Bind an identity to a cluster and wait for it.
+    text: az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id {_ID}
+  - name: Look the identity up by name, bind it, and return at once.
+    text: |
+        id=$(az identity show -g myGroup -n myIdentity --query id -o tsv)
+        az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id "$id" --no-wait
+  - name: Print the client id to use in Kubernetes RBAC and service account annotations.
+    text: az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id {_ID} --query properties.managedIdentity.clientId -o tsv
+"""
+
+helps["aks identity-binding show"] = """
+type: command
+short-summary: Show an identity binding of a cluster.
+long-summary: Exits with code 3 when the cluster or the binding does not exist.
+examples:
+  - name: Show a binding.
+    text: az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding
+  - name: Show the identity's client id and the binding's state as a table.
+    text: az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding -o table
+  - name: In a script, act on whether the binding exists.
+    text: |
+        if az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding -o none 2>/dev/null; then echo bound; fi
+"""
+
+helps["aks identity-binding list"] = """
+type: command
+short-summary: List the identity bindings of a cluster.
+examples:
+  - name: List the bindings of a cluster as a table.
+    text: az aks identity-binding list -g myGroup --cluster-name myCluster -o table
+  - name: List the client ids of all identities bound to a cluster.
+    text: az aks identity-binding list -g myGroup --cluster-name myCluster --query "[].properties.managedIdentity.clientId" -o tsv
+"""
+
+helps["aks identity-binding delete"] = """
+type: command
+short-summary: Delete an identity binding from a cluster.
+long-summary: |
+    Pods that use the binding stop getting tokens for its identity. Asks for confirmation unless
+    --yes is given; without a terminal and without --yes it refuses (exit 1) instead of guessing.
+    Deleting a binding that does not exist succeeds with a warning. The identity and its federated
+    credential 'aks-identity-binding' are left in place.
+examples:
+  - name: Delete a binding after confirming at the prompt.
+    text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding
+  - name: Delete a binding from a script without waiting for the operation to finish.
+    text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --yes --no-wait
+"""

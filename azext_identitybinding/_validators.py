@@ -1,0 +1,90 @@
+"""Argument checks that need no network.
+
+They are argparse `type=` callables: argparse runs them while parsing, before the delete
+confirmation and before any request, and reports a failure as `argument --x: <message>` with
+exit code 2, the CLI's code for bad arguments.
+"""
+import re
+from argparse import ArgumentTypeError
+
+# Limits from the ARM specs: resource group 1-90, managed cluster 1-63, identity binding 1-63,
+# user-assigned identity 3-128.
+_RG_RE = re.compile(r"^[-\w._()]{1,90}$")
+_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Characters that would change the meaning of a URL path segment, or that no ARM name allows.
+_UNSAFE_RE = re.compile(r"[/\\?#%&:*<>\"'\s\x00-\x1f]")
+
+_IDENTITY_ID_HELP = ("expected /subscriptions/<subscription-id>/resourceGroups/<group>/providers/"
+                     "Microsoft.ManagedIdentity/userAssignedIdentities/<name>, the 'id' printed by "
+                     "`az identity show -g <group> -n <name>`")
+
+
+def _name(value, what, max_len):
+    value = (value or "").strip()
+    if not value:
+        raise ArgumentTypeError(f"the {what} must not be empty.")
+    if len(value) > max_len:
+        raise ArgumentTypeError(f"the {what} {value[:20]!r}... is {len(value)} characters long; "
+                                f"the limit is {max_len}.")
+    bad = _UNSAFE_RE.search(value)
+    if bad:
+        raise ArgumentTypeError(f"the {what} {value!r} contains {bad.group()!r}, which no Azure "
+                                f"resource name may contain.")
+    return value
+
+
+def resource_group_name(value):
+    value = _name(value, "resource group name", 90)
+    if not _RG_RE.match(value) or value.endswith("."):
+        raise ArgumentTypeError(f"{value!r} is not a valid resource group name: use letters, digits, "
+                                "'-', '_', '.', '(' and ')', not ending in '.'.")
+    return value
+
+
+def cluster_name(value):
+    return _name(value, "cluster name", 63)
+
+
+def binding_name(value):
+    # The REST spec documents ^[a-z][a-z0-9]{0,63}$, but the service's own docs use hyphens:
+    # beyond length and URL safety we let the service decide and show its message.
+    return _name(value, "identity binding name", 63)
+
+
+def parse_identity_id(value):
+    """Split a user-assigned identity resource id into (subscription, group, name), or None."""
+    parts = value.strip().strip("/").split("/")
+    if len(parts) != 8:
+        return None
+    keys = [p.lower() for p in parts[0::2]]
+    if keys != ["subscriptions", "resourcegroups", "providers", "userassignedidentities"]:
+        return None
+    if parts[5].lower() != "microsoft.managedidentity":
+        return None
+    return parts[1], parts[3], parts[7]
+
+
+def identity_resource_id(value):
+    raw = value
+    value = (value or "").strip()
+    if not value:
+        raise ArgumentTypeError(f"the managed identity resource id must not be empty; {_IDENTITY_ID_HELP}.")
+    if _GUID_RE.match(value):
+        raise ArgumentTypeError(f"{value!r} is a GUID (a client or object id), not a resource id; "
+                                f"{_IDENTITY_ID_HELP}.")
+    if not value.startswith("/"):
+        raise ArgumentTypeError(f"{raw!r} is not a resource id; {_IDENTITY_ID_HELP}.")
+    parsed = parse_identity_id(value)
+    if parsed is None:
+        raise ArgumentTypeError(f"{raw!r} is not the resource id of a user-assigned managed identity; "
+                                f"{_IDENTITY_ID_HELP}.")
+    subscription, group, name = parsed
+    if not _GUID_RE.match(subscription):
+        raise ArgumentTypeError(f"the subscription {subscription!r} in {raw!r} is not a GUID; "
+                                f"{_IDENTITY_ID_HELP}.")
+    try:
+        resource_group_name(group)
+        _name(name, "identity name", 128)
+    except ArgumentTypeError as ex:
+        raise ArgumentTypeError(f"{raw!r}: {ex}") from None
+    return value.rstrip("/")

@@ -1,0 +1,294 @@
+"""The thin ARM layer: the only module that builds URLs, sends requests or reads HTTP.
+
+Handlers get plain dicts in the ARM resource shape back, or an azclierror that says what went
+wrong and what to do. A raw REST client on azure-core's ARM pipeline (rather than the bundled
+azure-mgmt-containerservice) keeps start-up cheap and lets preview fields such as
+`allowedSubjects` be sent by switching the api-version, with no vendored SDK.
+"""
+import time
+from urllib.parse import quote
+
+from knack.log import get_logger
+
+logger = get_logger(__name__)
+
+# One place for every api-version the extension speaks.
+BINDINGS_API_VERSION = "2026-06-01"                 # GA; base model (no allowedSubjects)
+BINDINGS_PREVIEW_API_VERSION = "2026-08-02-preview"  # allowedSubjects, managedBy
+
+DEFAULT_POLL_SECONDS = 5      # when the service sends no Retry-After
+MAX_POLL_SECONDS = 60         # cap on a Retry-After we honour
+LRO_TIMEOUT_SECONDS = 30 * 60
+RETRY_TOTAL = 4               # transport retries (429/5xx, honouring Retry-After), then fail
+
+_TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
+
+
+class ArmClient:
+    """ARM requests for one subscription, on the CLI's own pipeline settings.
+
+    The constructor signature is what `get_mgmt_service_client` expects of a track-2 client,
+    so the CLI supplies credential, user agent, telemetry headers, proxy and logging policies.
+    """
+
+    def __init__(self, credential, subscription_id, base_url, **kwargs):
+        from azure.core.pipeline import policies
+        from azure.mgmt.core import ARMPipelineClient
+        from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+
+        self.subscription_id = subscription_id
+        self.progress = None  # optional object with add(message=...) and end(), set by the factory
+        kwargs.setdefault("retry_total", RETRY_TOTAL)
+        pipeline = [
+            policies.RequestIdPolicy(**kwargs),
+            policies.HeadersPolicy(**kwargs),
+            kwargs.get("user_agent_policy") or policies.UserAgentPolicy(**kwargs),
+            policies.ProxyPolicy(**kwargs),
+            policies.ContentDecodePolicy(**kwargs),
+            policies.RedirectPolicy(**kwargs),
+            policies.RetryPolicy(**kwargs),
+            kwargs.get("authentication_policy")
+            or ARMChallengeAuthenticationPolicy(credential, *kwargs.get("credential_scopes", [])),
+            kwargs.get("custom_hook_policy") or policies.CustomHookPolicy(**kwargs),
+            kwargs.get("logging_policy") or policies.NetworkTraceLoggingPolicy(**kwargs),
+            policies.DistributedTracingPolicy(**kwargs),
+            kwargs.get("http_logging_policy") or ARMHttpLoggingPolicy(**kwargs),
+        ]
+        self._client = ARMPipelineClient(base_url=base_url, policies=pipeline, **kwargs)
+
+    # -- identity bindings -------------------------------------------------------------------
+
+    def get_binding(self, ref):
+        """The binding, or None when the binding (but not its cluster) does not exist."""
+        response = self._send("GET", ref.url())
+        if response.status_code == 404 and _missing(response, ref) == "binding":
+            return None
+        _check(response, ref, "read")
+        return response.json()
+
+    def list_bindings(self, ref):
+        url, items = ref.url(collection=True), []
+        while url:
+            response = self._send("GET", url)
+            _check(response, ref, "list")
+            page = response.json()
+            items.extend(page.get("value") or [])
+            url = page.get("nextLink")
+        return items
+
+    def put_binding(self, ref, body, wait=True):
+        response = self._send("PUT", ref.url(), body=body)
+        _check(response, ref, "create")
+        if not wait:
+            return None
+        return self._finish_put(response, ref)
+
+    def delete_binding(self, ref, wait=True):
+        """Delete; True if something was deleted, False if the binding did not exist."""
+        response = self._send("DELETE", ref.url())
+        if response.status_code == 204:
+            return False
+        if response.status_code == 404 and _missing(response, ref) == "binding":
+            return False
+        _check(response, ref, "delete")
+        if wait and response.status_code == 202:
+            self._wait(response, ref, "delete")
+        return True
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _send(self, method, url, body=None):
+        from azure.core.rest import HttpRequest
+        if "api-version=" not in url:
+            url += ("&" if "?" in url else "?") + "api-version=" + BINDINGS_API_VERSION
+        if not url.startswith("https://"):
+            url = self._client.format_url(url)
+        request = HttpRequest(method, url, json=body)
+        return self._client.send_request(request)
+
+    def _finish_put(self, response, ref):
+        if response.status_code == 201 or _operation_url(response):
+            self._wait(response, ref, "create")
+            final = self._send("GET", ref.url())
+            _check(final, ref, "read")
+            resource = final.json()
+        else:
+            resource = response.json()
+        state = (resource.get("properties") or {}).get("provisioningState", "")
+        if state.lower() in ("failed", "canceled"):
+            from azure.cli.core.azclierror import AzureResponseError
+            raise AzureResponseError(f"Identity binding {ref.describe()} ended in state {state}. "
+                                     f"Inspect it with `{ref.show_command()}`, fix the cause and "
+                                     "run create again.")
+        return resource
+
+    def _wait(self, response, ref, action):
+        """Poll a long-running operation to its end, whichever header the service sent."""
+        from azure.core.exceptions import AzureError
+        from azure.cli.core.azclierror import AzCLIError, AzureResponseError
+        try:
+            status, response = self._poll(response, ref, action)
+        except (AzCLIError, AzureError) as ex:
+            # Never leave a half-done operation unreported: the request was accepted.
+            cls = type(ex) if isinstance(ex, AzCLIError) else AzureResponseError
+            raise cls(f"The {action} of identity binding {ref.describe()} was accepted, but following it "
+                      f"failed: {ex} The service may still be working on it; check with "
+                      f"`{ref.show_command()}`.") from ex
+        finally:
+            if self.progress:
+                self.progress.end()
+        if status.lower() != "succeeded":
+            error = (response.json() or {}).get("error") or {}
+            raise AzureResponseError(
+                f"The {action} of identity binding {ref.describe()} ended {status}: "
+                f"({error.get('code', 'NoErrorCode')}) {error.get('message', 'the service gave no message')} "
+                f"Check the binding with `{ref.show_command()}`.")
+
+    def _poll(self, response, ref, action):
+        started = time.monotonic()
+        status_url = response.headers.get("Azure-AsyncOperation")
+        location_url = response.headers.get("Location")
+        while True:
+            self._sleep(response, started, ref, action)
+            if status_url:
+                response = self._send("GET", status_url)
+                _check(response, ref, action)
+                status = (response.json() or {}).get("status", "")
+            elif location_url:
+                response = self._send("GET", location_url)
+                if response.status_code == 202:
+                    continue
+                if response.status_code != 404:  # 404 on the Location URL: the resource is gone
+                    _check(response, ref, action)
+                return "Succeeded", response
+            else:  # no operation header: watch the resource itself
+                response = self._send("GET", ref.url())
+                if response.status_code == 404 and action == "delete":
+                    return "Succeeded", response
+                _check(response, ref, "read")
+                status = ((response.json() or {}).get("properties") or {}).get("provisioningState", "")
+            if status.lower() in _TERMINAL:
+                return status, response
+
+    def _sleep(self, response, started, ref, action):
+        from azure.cli.core.azclierror import AzureResponseError
+        if time.monotonic() - started > LRO_TIMEOUT_SECONDS:
+            raise AzureResponseError(f"The {action} of identity binding {ref.describe()} is still running "
+                                     f"after {LRO_TIMEOUT_SECONDS // 60} minutes; check later with "
+                                     f"`{ref.show_command()}`.")
+        if self.progress:
+            self.progress.add(message=f"Waiting for {action}")
+        time.sleep(_retry_after(response))
+
+
+class BindingRef:
+    """Where a binding lives; also knows how to describe itself in messages."""
+
+    def __init__(self, subscription_id, resource_group, cluster, name=None):
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.cluster = cluster
+        self.name = name
+
+    def url(self, collection=False):
+        path = (f"/subscriptions/{quote(self.subscription_id)}/resourceGroups/{quote(self.resource_group)}"
+                f"/providers/Microsoft.ContainerService/managedClusters/{quote(self.cluster)}/identityBindings")
+        return path if collection else f"{path}/{quote(self.name)}"
+
+    def describe(self):
+        return f"'{self.name}' on cluster '{self.cluster}' (resource group '{self.resource_group}')"
+
+    def show_command(self):
+        return f"az aks identity-binding show -g {self.resource_group} --cluster-name {self.cluster} -n {self.name}"
+
+    def list_command(self):
+        return f"az aks identity-binding list -g {self.resource_group} --cluster-name {self.cluster}"
+
+
+def _retry_after(response):
+    value = response.headers.get("Retry-After")
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_POLL_SECONDS
+    return min(max(seconds, 0), MAX_POLL_SECONDS)
+
+
+def _operation_url(response):
+    return response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")
+
+
+def _error(response):
+    """(code, message) from an ARM error body, tolerant of non-JSON bodies."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return error.get("code") or "NoErrorCode", error.get("message") or ""
+    return f"HTTP{response.status_code}", (response.text() or "").strip()[:500]
+
+
+def _missing(response, ref):
+    """Which part of the path a 404 is about: 'group', 'cluster' or 'binding'."""
+    code, message = _error(response)
+    text = message.lower()
+    if code == "ResourceGroupNotFound":
+        return "group"
+    if code == "ParentResourceNotFound":
+        return "cluster"
+    if "identitybindings" in text or ref.name is None:
+        return "binding" if ref.name is not None else "cluster"
+    if "managedclusters" in text:
+        return "cluster"
+    return "binding"
+
+
+_FORBIDDEN_HINT = {
+    "create": ("Creating an identity binding needs "
+               "'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write' on the "
+               "identity and 'Microsoft.ContainerService/managedClusters/write' on the cluster (for example "
+               "the 'Managed Identity Contributor' role on the identity and 'Azure Kubernetes Service "
+               "Contributor Role' on the cluster)."),
+    "delete": "Deleting an identity binding needs 'Microsoft.ContainerService/managedClusters/write' on the cluster.",
+}
+_READ_HINT = "Reading identity bindings needs 'Microsoft.ContainerService/managedClusters/read' on the cluster."
+
+
+def _check(response, ref, action):
+    """Raise the azclierror that fits a failed response; return quietly on 2xx."""
+    from azure.cli.core import azclierror as err
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    code, message = _error(response)
+    service = f"The service said: ({code}) {message}"
+    if status == 404:
+        missing = _missing(response, ref)
+        if missing == "group":
+            text = f"Resource group '{ref.resource_group}' was not found. Check the name and the subscription."
+        elif missing == "cluster":
+            text = (f"Cluster '{ref.cluster}' was not found in resource group '{ref.resource_group}'. "
+                    f"Check the name with `az aks list -g {ref.resource_group} -o table`.")
+        else:
+            text = (f"Identity binding '{ref.name}' was not found on cluster '{ref.cluster}' (resource group "
+                    f"'{ref.resource_group}'). See the bindings with `{ref.list_command()}`.")
+        raise err.ResourceNotFoundError(f"{text} {service}")
+    if status == 400:
+        raise err.BadRequestError(f"The service rejected the {action} request. {service}")
+    if status == 401:
+        raise err.UnauthorizedError(f"Not authenticated for this request. {service} Run `az login` and retry.")
+    if status == 403:
+        hint = _FORBIDDEN_HINT.get(action, _READ_HINT)
+        raise err.ForbiddenError(f"Permission denied. {hint} {service}")
+    if status == 409:
+        raise err.AzureResponseError(f"The request conflicts with the current state of cluster '{ref.cluster}'. "
+                                     f"{service} If another operation is running on the cluster, wait for "
+                                     "it to finish and retry.")
+    if status == 429:
+        raise err.AzureResponseError(f"Azure is throttling requests and retries did not get through. {service} "
+                                     "Wait a minute and retry.")
+    if status >= 500:
+        raise err.AzureInternalError(f"Azure returned HTTP {status}. {service} Retry later.")
+    raise err.AzureResponseError(f"Unexpected HTTP {status} for the {action} request. {service}")

@@ -1,0 +1,18 @@
+"""The command surface: `az aks identity-binding ...`.
+
+create/show/list/delete re-register the core azure-cli (>= 2.89) commands with the same
+arguments on purpose: this extension is a drop-in replacement (see README).
+"""
+
+
+def load_command_table(loader, _):
+    from azext_identitybinding._format import binding_table
+    from azext_identitybinding.custom import confirm_delete
+
+    with loader.command_group("aks identity-binding") as g:
+        g.custom_command("create", "create_identity_binding", supports_no_wait=True,
+                         table_transformer=binding_table)
+        g.custom_show_command("show", "show_identity_binding", table_transformer=binding_table)
+        g.custom_command("list", "list_identity_bindings", table_transformer=binding_table)
+        g.custom_command("delete", "delete_identity_binding", supports_no_wait=True,
+                         confirmation=confirm_delete)

@@ -1,0 +1,188 @@
+"""Run real `az` commands in-process against recorded ARM traffic (vcrpy cassettes).
+
+Playback (the default): requests must match a recorded interaction (method, scheme, host, path,
+query); each recorded response is served once, in order, so repeated LRO polls replay as they
+happened. Login is faked, sleeps are recorded instead of slept, and nothing reaches the network.
+
+Re-recording (IB_RECORD=1, see README): the same tests talk to real ARM with your `az login`;
+the cassettes are rewritten with tokens removed and your subscription, tenant and resource
+names replaced by the placeholders below.
+"""
+import io
+import json
+import os
+import re
+from contextlib import ExitStack, redirect_stderr
+from pathlib import Path
+from unittest import mock
+
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+RECORDING = os.environ.get("IB_RECORD") == "1"
+
+# Placeholders used in every cassette (and by the tests' arguments).
+SUB = "00000000-0000-0000-0000-000000000000"
+TENANT = "11111111-1111-1111-1111-111111111111"
+RG = "rg1"
+CLUSTER = "cluster1"
+IDENTITY_RG = "identity-rg"
+IDENTITY = "identity1"
+IDENTITY_ID = (f"/subscriptions/{SUB}/resourceGroups/{IDENTITY_RG}/providers/"
+               f"Microsoft.ManagedIdentity/userAssignedIdentities/{IDENTITY}")
+ARM = "https://management.azure.com"
+
+# In record mode, the real values to replace with the placeholders above.
+_LIVE = {
+    "IB_LIVE_RESOURCE_GROUP": RG,
+    "IB_LIVE_CLUSTER": CLUSTER,
+    "IB_LIVE_IDENTITY_RESOURCE_GROUP": IDENTITY_RG,
+    "IB_LIVE_IDENTITY": IDENTITY,
+}
+
+
+def live_value(placeholder):
+    """The real name to use for a placeholder when recording, else the placeholder."""
+    if not RECORDING:
+        return placeholder
+    for env, fake in _LIVE.items():
+        if fake == placeholder:
+            return os.environ[env]
+    if placeholder == IDENTITY_ID:
+        return (f"/subscriptions/{_live_subscription()}/resourceGroups/{os.environ['IB_LIVE_IDENTITY_RESOURCE_GROUP']}"
+                f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{os.environ['IB_LIVE_IDENTITY']}")
+    return placeholder
+
+
+def _live_subscription():
+    from azure.cli.core import get_default_cli
+    from azure.cli.core._profile import Profile
+    return Profile(cli_ctx=get_default_cli()).get_subscription_id()
+
+
+class Result:
+    def __init__(self, exit_code, out, err, requests, sleeps, all_played):
+        self.exit_code = exit_code
+        self.out = out
+        self.err = err
+        self.requests = requests  # [(method, url, parsed JSON body or None)] in the order sent
+        self.sleeps = sleeps      # seconds passed to time.sleep, in order
+        self.all_played = all_played
+
+    def json(self):
+        return json.loads(self.out)
+
+    def methods(self):
+        return [m for m, _, _ in self.requests]
+
+    def __repr__(self):
+        return (f"<az exit={self.exit_code} requests={[(m, u) for m, u, _ in self.requests]}\n"
+                f"stdout={self.out}\nstderr={self.err}>")
+
+
+def _detach_log_handlers():
+    """knack binds its console handlers to sys.stderr once per process; let each run rebind them."""
+    import logging
+    from knack.log import _CustomStreamHandler
+    loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
+                                       if isinstance(lg, logging.Logger)]
+    for logger in loggers:
+        for handler in [h for h in logger.handlers if isinstance(h, _CustomStreamHandler)]:
+            logger.removeHandler(handler)
+
+
+class _FakeCredential:
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken
+        return AccessToken("fake-token-for-playback", 4102444800)
+
+
+def run(cassette, *args):
+    """Run `az <args>` against recordings/<cassette>.yaml and return a Result."""
+    import vcr
+    from azure.cli.core import get_default_cli
+    from azure.core.pipeline.transport import RequestsTransport
+
+    requests, sleeps = [], []
+    real_send = RequestsTransport.send
+
+    def spy_send(transport, request, **kwargs):
+        body = getattr(request, "content", None) or getattr(request, "body", None)
+        if isinstance(body, bytes):
+            body = body.decode()
+        requests.append((request.method, request.url, json.loads(body) if body else None))
+        return real_send(transport, request, **kwargs)
+
+    recorder = vcr.VCR(
+        cassette_library_dir=str(RECORDINGS),
+        record_mode="all" if RECORDING else "none",
+        match_on=["method", "scheme", "host", "port", "path", "query"],
+        decode_compressed_response=True,
+        before_record_request=_scrub_request,
+        before_record_response=_scrub_response,
+    )
+    out, err = io.StringIO(), io.StringIO()
+    _detach_log_handlers()
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(RequestsTransport, "send", spy_send))
+        # az's once-a-day "is there a newer CLI" probe is not part of any command under test.
+        stack.enter_context(mock.patch("azure.cli.core.util.check_connectivity", return_value=False))
+        if not RECORDING:
+            from azure.cli.core._profile import Profile
+            stack.enter_context(mock.patch("time.sleep", side_effect=sleeps.append))
+            stack.enter_context(mock.patch.object(
+                Profile, "get_login_credentials",
+                lambda self, **kw: (_FakeCredential(), SUB, TENANT)))
+            stack.enter_context(mock.patch.object(Profile, "get_subscription_id", lambda self, *a, **kw: SUB))
+        tape = stack.enter_context(recorder.use_cassette(f"{cassette}.yaml"))
+        stack.enter_context(redirect_stderr(err))
+        exit_code = get_default_cli().invoke(list(args), out_file=out)
+        all_played = RECORDING or tape.all_played
+    return Result(exit_code, out.getvalue(), err.getvalue(), requests, sleeps, all_played)
+
+
+# -- scrubbing (record mode) -------------------------------------------------------------------
+
+_SIGNATURE = re.compile(r"([?&](?:t|c|s|h|sig|se|skoid|sktid)=)[^&\"']+")
+
+
+def _replacements():
+    pairs = []
+    if RECORDING:
+        pairs.append((_live_subscription(), SUB))
+        from azure.cli.core import get_default_cli
+        from azure.cli.core._profile import Profile
+        tenant = Profile(cli_ctx=get_default_cli()).get_subscription()["tenantId"]
+        pairs.append((tenant, TENANT))
+        pairs += [(os.environ[env], fake) for env, fake in _LIVE.items() if os.environ.get(env)]
+    return pairs
+
+
+def _scrub_text(text):
+    for real, fake in _replacements():
+        text = re.sub(re.escape(real), fake, text, flags=re.IGNORECASE)
+    return _SIGNATURE.sub(r"\1REDACTED", text)
+
+
+def _scrub_request(request):
+    if not RECORDING:  # vcr also runs this on playback; cassettes are already clean
+        return request
+    request.uri = _scrub_text(request.uri)
+    request.headers = {}
+    if request.body:
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body
+        request.body = _scrub_text(body)
+    return request
+
+
+_KEEP_HEADERS = {"content-type", "location", "azure-asyncoperation", "retry-after"}
+
+
+def _scrub_response(response):
+    if not RECORDING:
+        return response
+    response["headers"] = {k: [_scrub_text(v) for v in vals]
+                           for k, vals in response["headers"].items() if k.lower() in _KEEP_HEADERS}
+    body = response["body"].get("string")
+    if body:
+        text = _scrub_text(body.decode() if isinstance(body, bytes) else body)
+        response["body"]["string"] = text.encode() if isinstance(body, bytes) else text
+    return response
