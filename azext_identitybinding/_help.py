@@ -8,36 +8,36 @@ helps["aks identity-binding"] = """
 type: group
 short-summary: Share one user-assigned managed identity across many AKS clusters through identity bindings.
 long-summary: |
-    An identity binding lets pods of a cluster get Microsoft Entra tokens for a user-assigned managed
-    identity through the single federated credential 'aks-identity-binding' that AKS keeps on the
-    identity, instead of one federated credential per cluster and service account (at most 20).
-    Three steps make it work:
-      1. Bind the identity to the cluster: `az aks identity-binding create`.
-      2. Authorize service accounts in the cluster with a ClusterRole (verb 'use-managed-identity',
-         API group 'cid.wi.aks.azure.com', resource = the identity's client id) and a ClusterRoleBinding.
-      3. Annotate the service account with 'azure.workload.identity/client-id' and
-         'azure.workload.identity/tenant-id', and give the pod template the label
-         'azure.workload.identity/use: "true"' and the annotation
-         'azure.workload.identity/use-identity-binding: "true"'.
-    Exit codes: 0 success, 1 error, 2 invalid arguments, 3 cluster or binding not found.
+    An identity binding lets the pods of a cluster get Microsoft Entra tokens for a
+    user-assigned managed identity through the one federated credential that AKS keeps
+    on the identity ('aks-identity-binding'), instead of one federated credential per
+    cluster and service account (an identity has at most 20). Three steps:
+    1. Bind the identity to the cluster: `az aks identity-binding create`.
+    2. Authorize service accounts with a ClusterRole (verb 'use-managed-identity',
+       API group 'cid.wi.aks.azure.com', resource: the identity's client id) and a
+       ClusterRoleBinding.
+    3. Annotate the service account with 'azure.workload.identity/client-id' and
+       'azure.workload.identity/tenant-id'; give the pod template the label
+       'azure.workload.identity/use: "true"' and the annotation
+       'azure.workload.identity/use-identity-binding: "true"'.
+    Exit codes: 0 success, 1 error, 2 invalid arguments, 3 not found.
 """
 
 helps["aks identity-binding create"] = f"""
 type: command
 short-summary: Bind a user-assigned managed identity to a cluster.
 long-summary: |
-    Safe to re-run: when a binding of that name already binds the same identity it is returned
-    unchanged; when it binds a different identity the command fails and changes nothing (the
-    identity of a binding is immutable). Waits for the operation to finish unless --no-wait is given.
-    Needs 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write' on
-    the identity and 'Microsoft.ContainerService/managedClusters/write' on the cluster.
+    Safe to re-run: when a binding of that name already binds the same identity, it
+    is returned unchanged; when it binds another identity, the command fails and
+    changes nothing (the identity of a binding cannot be changed). Waits for the
+    operation to finish unless --no-wait is given. Needs the permission
+    'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write'
+    on the identity and 'Microsoft.ContainerService/managedClusters/write' on the cluster.
 examples:
   - name: Bind an identity to a cluster and wait for it.
     text: az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id {_ID}
-  - name: Look the identity up by name, bind it, and return at once.
-    text: |
-        id=$(az identity show -g myGroup -n myIdentity --query id -o tsv)
-        az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id "$id" --no-wait
+  - name: Look the identity up by name, bind it, and return without waiting.
+    text: az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id "$(az identity show -g myGroup -n myIdentity --query id -o tsv)" --no-wait
   - name: Print the client id to use in Kubernetes RBAC and service account annotations.
     text: az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id {_ID} --query properties.managedIdentity.clientId -o tsv
 """
@@ -51,9 +51,8 @@ examples:
     text: az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding
   - name: Show the identity's client id and the binding's state as a table.
     text: az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding -o table
-  - name: In a script, act on whether the binding exists.
-    text: |
-        if az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding -o none 2>/dev/null; then echo bound; fi
+  - name: In a script, test whether the binding exists (exit code 0, or 3 when it does not).
+    text: az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding -o none
 """
 
 helps["aks identity-binding list"] = """
@@ -70,10 +69,10 @@ helps["aks identity-binding delete"] = """
 type: command
 short-summary: Delete an identity binding from a cluster.
 long-summary: |
-    Pods that use the binding stop getting tokens for its identity. Asks for confirmation unless
-    --yes is given; without a terminal and without --yes it refuses (exit 1) instead of guessing.
-    Deleting a binding that does not exist succeeds with a warning. The identity and its federated
-    credential 'aks-identity-binding' are left in place.
+    Pods that use the binding stop getting tokens for its identity. Asks for
+    confirmation unless --yes is given; with no terminal and no --yes it refuses
+    (exit 1). Deleting a binding that does not exist succeeds with a warning. The
+    identity and its federated credential 'aks-identity-binding' are left in place.
 examples:
   - name: Delete a binding after confirming at the prompt.
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding

@@ -19,7 +19,7 @@ BINDINGS_PREVIEW_API_VERSION = "2026-08-02-preview"  # allowedSubjects, managedB
 DEFAULT_POLL_SECONDS = 5      # when the service sends no Retry-After
 MAX_POLL_SECONDS = 60         # cap on a Retry-After we honour
 LRO_TIMEOUT_SECONDS = 30 * 60
-RETRY_TOTAL = 4               # transport retries (429/5xx, honouring Retry-After), then fail
+RETRY_TOTAL = 3               # transport retries (429/5xx/connection, honouring Retry-After), then fail
 
 _TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 
@@ -58,10 +58,10 @@ class ArmClient:
 
     # -- identity bindings -------------------------------------------------------------------
 
-    def get_binding(self, ref):
-        """The binding, or None when the binding (but not its cluster) does not exist."""
+    def get_binding(self, ref, missing_ok=False):
+        """The binding; None if missing_ok and the binding (but not its cluster) does not exist."""
         response = self._send("GET", ref.url())
-        if response.status_code == 404 and _missing(response, ref) == "binding":
+        if missing_ok and response.status_code == 404 and _missing(response, ref) == "binding":
             return None
         _check(response, ref, "read")
         return response.json()

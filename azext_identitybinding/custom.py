@@ -14,7 +14,7 @@ def _client_and_ref(cmd, resource_group_name, cluster_name, name=None):
 def create_identity_binding(cmd, resource_group_name, cluster_name, name, managed_identity_resource_id,
                             no_wait=False):
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    existing = client.get_binding(ref)
+    existing = client.get_binding(ref, missing_ok=True)
     if existing is not None:
         bound = ((existing.get("properties") or {}).get("managedIdentity") or {}).get("resourceId", "")
         if bound.rstrip("/").lower() != managed_identity_resource_id.lower():
@@ -36,14 +36,8 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
 
 
 def show_identity_binding(cmd, resource_group_name, cluster_name, name):
-    from azure.cli.core.azclierror import ResourceNotFoundError
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    binding = client.get_binding(ref)
-    if binding is None:
-        raise ResourceNotFoundError(f"Identity binding '{name}' was not found on cluster '{cluster_name}' "
-                                    f"(resource group '{resource_group_name}'). See the bindings with "
-                                    f"`{ref.list_command()}`.")
-    return binding
+    return client.get_binding(ref)
 
 
 def list_identity_bindings(cmd, resource_group_name, cluster_name):

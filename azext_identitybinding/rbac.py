@@ -15,10 +15,9 @@ _MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 _CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 _TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id"
 
-# fullmatch + re.ASCII: no trailing-newline loophole, no non-ASCII digits.
-_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-                      re.ASCII)
-_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+# Used with fullmatch(), never match() + "$": "$" also matches before a trailing newline.
+_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _LABEL_MAX = 63
 _SUBDOMAIN_MAX = 253
 

@@ -12,7 +12,7 @@ import io
 import json
 import os
 import re
-from contextlib import ExitStack, redirect_stderr
+from contextlib import ExitStack, contextmanager, redirect_stderr
 from pathlib import Path
 from unittest import mock
 
@@ -78,15 +78,26 @@ class Result:
                 f"stdout={self.out}\nstderr={self.err}>")
 
 
-def _detach_log_handlers():
-    """knack binds its console handlers to sys.stderr once per process; let each run rebind them."""
+@contextmanager
+def _fresh_console_logging():
+    """Let knack attach its console handlers to the redirected stderr for this run.
+
+    knack configures logging only when the root logger has no handlers (pytest adds its own),
+    and binds its handlers to sys.stderr once; both are undone around each run.
+    """
     import logging
     from knack.log import _CustomStreamHandler
-    loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
-                                       if isinstance(lg, logging.Logger)]
-    for logger in loggers:
-        for handler in [h for h in logger.handlers if isinstance(h, _CustomStreamHandler)]:
-            logger.removeHandler(handler)
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = []
+    try:
+        yield
+    finally:
+        loggers = [root] + [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+        for logger in loggers:
+            for handler in [h for h in logger.handlers if isinstance(h, _CustomStreamHandler)]:
+                logger.removeHandler(handler)
+        root.handlers = saved
 
 
 class _FakeCredential:
@@ -120,7 +131,6 @@ def run(cassette, *args):
         before_record_response=_scrub_response,
     )
     out, err = io.StringIO(), io.StringIO()
-    _detach_log_handlers()
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(RequestsTransport, "send", spy_send))
         # az's once-a-day "is there a newer CLI" probe is not part of any command under test.
@@ -134,7 +144,11 @@ def run(cassette, *args):
             stack.enter_context(mock.patch.object(Profile, "get_subscription_id", lambda self, *a, **kw: SUB))
         tape = stack.enter_context(recorder.use_cassette(f"{cassette}.yaml"))
         stack.enter_context(redirect_stderr(err))
-        exit_code = get_default_cli().invoke(list(args), out_file=out)
+        stack.enter_context(_fresh_console_logging())
+        try:
+            exit_code = get_default_cli().invoke(list(args), out_file=out)
+        except SystemExit as ex:  # argparse errors exit here; az's entry point turns this into the exit code
+            exit_code = ex.code
         all_played = RECORDING or tape.all_played
     return Result(exit_code, out.getvalue(), err.getvalue(), requests, sleeps, all_played)
 

@@ -158,8 +158,8 @@ CASSETTES = {
             {"Retry-After": "7"}),
         hit("GET", ITEM, 200, binding()),
     ],
-    "show_server_error": [  # the first try and 4 retries
-        hit("GET", ITEM, 500, error("InternalServerError", "An unexpected error occurred.")) for _ in range(5)
+    "show_server_error": [  # the first try and 3 retries
+        hit("GET", ITEM, 500, error("InternalServerError", "An unexpected error occurred.")) for _ in range(4)
     ],
     "list_paged": [
         hit("GET", f"{BINDINGS}?{API}", 200, {
