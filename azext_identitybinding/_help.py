@@ -79,3 +79,23 @@ examples:
   - name: Delete a binding from a script without waiting for the operation to finish.
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --yes --no-wait
 """
+
+helps["aks identity-binding generate-rbac"] = """
+type: command
+short-summary: Generate the Kubernetes RBAC that lets service accounts use a bound identity.
+long-summary: |
+    Prints one Kubernetes 'List' with a ClusterRole (verb 'use-managed-identity' on API
+    group 'cid.wi.aks.azure.com', resource: the identity's lowercase client id) and a
+    ClusterRoleBinding to the given service accounts, ready for `kubectl apply -f -`.
+    Give the identity in exactly one way: --client-id (no Azure call at all),
+    --managed-identity-resource-id, or -g/--cluster-name/-n of an identity binding.
+    The output is sorted and free of timestamps, so it diffs cleanly in GitOps. Use
+    -o yaml or -o json (tsv drops nested objects).
+examples:
+  - name: Print RBAC for one service account, offline, and apply it.
+    text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --service-account demo/demo -o yaml | kubectl apply -f -
+  - name: Read the identity from a binding, grant two service accounts, and also create them annotated.
+    text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api team-b/worker --include-service-accounts -o yaml
+  - name: Grant every service account of a namespace (broader), reading the identity by resource id.
+    text: az aks identity-binding generate-rbac --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --namespace team-a -o json
+"""

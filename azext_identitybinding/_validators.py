@@ -88,3 +88,50 @@ def identity_resource_id(value):
     except ArgumentTypeError as ex:
         raise ArgumentTypeError(f"{raw!r}: {ex}") from None
     return value.rstrip("/")
+
+
+def rbac_type(check):
+    """Adapt a pure check from rbac.py into an argparse type (its message, exit code 2)."""
+    def convert(value):
+        from azext_identitybinding.rbac import RbacInputError
+        try:
+            result = check(value)
+        except RbacInputError as ex:
+            message = str(ex)  # argparse already names the flag: don't say it twice
+            if ex.argument and message.startswith(ex.argument + " "):
+                message = message[len(ex.argument) + 1:]
+            raise ArgumentTypeError(message) from None
+        # parse_service_account returns (namespace, name); generate() takes the checked text.
+        return value.strip() if isinstance(result, tuple) else result
+    convert.__name__ = check.__name__
+    return convert
+
+
+def validate_generate_rbac(namespace):
+    """Cross-argument rules of generate-rbac. Raising a non-CLI error here makes az print it and
+    exit 2, the same as any other bad argument, before any request."""
+    from azext_identitybinding.rbac import RbacInputError
+    ns = namespace
+    binding_source = bool(ns.cluster_name or ns.binding_name)
+    arm_sources = [flag for flag, given in (("--managed-identity-resource-id", ns.managed_identity_resource_id),
+                                            ("-g/--cluster-name/-n", binding_source)) if given]
+    if len(arm_sources) > 1:
+        raise RbacInputError(arm_sources[0], None, "give exactly one identity source: --client-id, "
+                             "--managed-identity-resource-id, or -g/--cluster-name/-n for a binding, not "
+                             f"{' and '.join(arm_sources)}.")
+    if not arm_sources and not ns.client_id:
+        raise RbacInputError("--client-id", None, "give the identity: --client-id GUID (offline), "
+                             "--managed-identity-resource-id ID, or -g RG --cluster-name C -n BINDING.")
+    if binding_source and not (ns.resource_group_name and ns.cluster_name and ns.binding_name):
+        raise RbacInputError("-n", None, "reading the identity from a binding needs all of -g, --cluster-name "
+                             "and -n (the binding name).")
+    if not ns.service_accounts and not ns.namespaces:
+        raise RbacInputError("--service-account", None, "give at least one subject: --service-account "
+                             "NAMESPACE/NAME or --namespace NAMESPACE.")
+    if ns.include_service_accounts and not ns.service_accounts:
+        raise RbacInputError("--include-service-accounts", True, "--include-service-accounts emits the "
+                             "ServiceAccounts named with --service-account; none were given.")
+    if ns.include_service_accounts and not arm_sources and not ns.tenant_id:
+        raise RbacInputError("--tenant-id", None, "--include-service-accounts with --client-id needs "
+                             "--tenant-id for the 'azure.workload.identity/tenant-id' annotation "
+                             "(the tenantId printed by `az identity show`).")

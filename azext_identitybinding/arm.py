@@ -15,6 +15,7 @@ logger = get_logger(__name__)
 # One place for every api-version the extension speaks.
 BINDINGS_API_VERSION = "2026-06-01"                 # GA; base model (no allowedSubjects)
 BINDINGS_PREVIEW_API_VERSION = "2026-08-02-preview"  # allowedSubjects, managedBy
+IDENTITY_API_VERSION = "2024-11-30"                # Microsoft.ManagedIdentity (identities, FICs)
 
 DEFAULT_POLL_SECONDS = 5      # when the service sends no Retry-After
 MAX_POLL_SECONDS = 60         # cap on a Retry-After we honour
@@ -95,12 +96,26 @@ class ArmClient:
             self._wait(response, ref, "delete")
         return True
 
+    # -- user-assigned identities --------------------------------------------------------------
+
+    def get_identity(self, identity_id):
+        """The identity resource (properties.clientId, tenantId, principalId) by its resource id."""
+        from azure.cli.core.azclierror import ResourceNotFoundError
+        response = self._send("GET", quote(identity_id.rstrip("/")), api_version=IDENTITY_API_VERSION)
+        if response.status_code == 404:
+            code, message = _error(response)
+            raise ResourceNotFoundError(
+                f"Managed identity '{identity_id}' was not found. Check the id with `az identity list "
+                f"-o table` (and the subscription in the id). The service said: ({code}) {message}")
+        _check(response, IdentityRef(identity_id), "read")
+        return response.json()
+
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _send(self, method, url, body=None):
+    def _send(self, method, url, body=None, api_version=BINDINGS_API_VERSION):
         from azure.core.rest import HttpRequest
         if "api-version=" not in url:
-            url += ("&" if "?" in url else "?") + "api-version=" + BINDINGS_API_VERSION
+            url += ("&" if "?" in url else "?") + "api-version=" + api_version
         if not url.startswith("https://"):
             url = self._client.format_url(url)
         request = HttpRequest(method, url, json=body)
@@ -205,6 +220,17 @@ class BindingRef:
         return f"az aks identity-binding list -g {self.resource_group} --cluster-name {self.cluster}"
 
 
+class IdentityRef:
+    """A user-assigned identity, described the way error messages need it."""
+
+    def __init__(self, identity_id):
+        self.identity_id = identity_id
+        self.cluster = None
+
+    def describe(self):
+        return f"'{self.identity_id}'"
+
+
 def _retry_after(response):
     value = response.headers.get("Retry-After")
     try:
@@ -283,7 +309,7 @@ def _check(response, ref, action):
         hint = _FORBIDDEN_HINT.get(action, _READ_HINT)
         raise err.ForbiddenError(f"Permission denied. {hint} {service}")
     if status == 409:
-        raise err.AzureResponseError(f"The request conflicts with the current state of cluster '{ref.cluster}'. "
+        raise err.AzureResponseError(f"The request conflicts with the current state of {ref.describe()}. "
                                      f"{service} If another operation is running on the cluster, wait for "
                                      "it to finish and retry.")
     if status == 429:

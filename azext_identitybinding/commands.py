@@ -7,6 +7,7 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 
 def load_command_table(loader, _):
     from azext_identitybinding._format import binding_table
+    from azext_identitybinding._validators import validate_generate_rbac
     from azext_identitybinding.custom import confirm_delete
 
     with loader.command_group("aks identity-binding") as g:
@@ -16,3 +17,4 @@ def load_command_table(loader, _):
         g.custom_command("list", "list_identity_bindings", table_transformer=binding_table)
         g.custom_command("delete", "delete_identity_binding", supports_no_wait=True,
                          confirmation=confirm_delete)
+        g.custom_command("generate-rbac", "generate_rbac", validator=validate_generate_rbac)

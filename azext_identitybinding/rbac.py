@@ -100,13 +100,13 @@ def normalize_client_id(value, argument="--client-id"):
     """Return the client ID as a lowercase GUID (surrounding whitespace removed)."""
     # Lowercase because RBAC compares resource strings exactly and `az identity show` prints lowercase.
     return _normalize_guid(value, argument,
-                           "managed identity's client ID (az identity show --query clientId -o tsv)")
+                           "managed identity's client ID (the clientId printed by 'az identity show')")
 
 
 def normalize_tenant_id(value, argument="--tenant-id"):
     """Return the tenant ID as a lowercase GUID (surrounding whitespace removed)."""
     return _normalize_guid(value, argument,
-                           "managed identity's tenant ID (az identity show --query tenantId -o tsv)")
+                           "managed identity's tenant ID (the tenantId printed by 'az identity show')")
 
 
 def validate_namespace(value, argument="--namespace"):
@@ -201,7 +201,7 @@ def generate(client_id, service_accounts=(), namespaces=(), name=None,
             raise RbacInputError("--tenant-id", None,
                                  "--tenant-id is required with --include-service-accounts: it is written to "
                                  f"the ServiceAccount annotation {_TENANT_ID_ANNOTATION}; {_GUID_EXPECTED}, "
-                                 "the managed identity's tenant ID (az identity show --query tenantId -o tsv).")
+                                 "the managed identity's tenant ID (the tenantId printed by 'az identity show').")
 
     # No aggregation labels: they would fold this grant into admin/edit/view.
     cluster_role = {

@@ -1,0 +1,201 @@
+"""Smoke tests of the packaged extension: build the wheel, install it the way users do, run `az`.
+
+The in-process tests load the source tree through a symlink (see conftest.py); these check what
+actually ships: that the wheel builds, carries its metadata, installs with
+`az extension add --source <wheel> --yes`, and that the installed `az aks identity-binding`
+commands are ours and fail cleanly without network or login.
+
+`az` is the one next to the Python running pytest, so running this file with another venv's
+Python (scripts/min_version_check.sh) tests the extension against that venv's azure-cli.
+Every `az` runs as a subprocess in its own throw-away AZURE_CONFIG_DIR / AZURE_EXTENSION_DIR;
+nothing here changes os.environ.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AZ = Path(sys.executable).parent / ("az.bat" if os.name == "nt" else "az")
+VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "setup.py").read_text()).group(1)
+AZ_TIMEOUT = 60      # seconds for one az call (they take ~0.5-1.5 s)
+BUILD_TIMEOUT = 300  # seconds for one wheel build (the isolated fallback may download setuptools)
+
+# A phrase only our help has (core's group summary is different); matched on normalised spaces
+# because az wraps help text to the terminal width.
+OUR_GROUP_HELP = "Share one user-assigned managed identity across many AKS clusters"
+SUBCOMMANDS = ("create", "show", "list", "delete")
+
+# Things never copied into the build directory: the wheel is built from a snapshot of the repo
+# so that the build's build/ and *.egg-info never land in (or race with) the working tree.
+_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__",
+                                      ".pytest_cache", ".hypothesis", "tests", "scripts", ".ci")
+
+
+class Installed:
+    """The wheel installed into a private extension dir, and a way to run az against it."""
+
+    def __init__(self, wheel, env):
+        self.wheel = wheel
+        self.env = env
+
+    def az(self, *args, stdin=subprocess.DEVNULL):
+        try:
+            return subprocess.run([str(AZ), *args], env=self.env, stdin=stdin, capture_output=True,
+                                  text=True, timeout=AZ_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired as ex:
+            pytest.fail(f"`az {' '.join(args)}` did not finish within {AZ_TIMEOUT} s; "
+                        f"stderr so far: {ex.stderr!r}")
+
+
+def _az_env(state):
+    """os.environ without any AZURE_* setting of the caller (or conftest), plus a fresh az state."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("AZURE_")}
+    env.update({
+        "AZURE_CONFIG_DIR": str(state / "config"),
+        "AZURE_EXTENSION_DIR": str(state / "extensions"),
+        "AZURE_CORE_COLLECT_TELEMETRY": "false",
+        "AZURE_CORE_NO_COLOR": "true",
+        "AZURE_CORE_SURVEY_MESSAGE": "false",
+        "AZURE_CORE_DISABLE_PROGRESS_BAR": "true",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",  # `az extension add` runs pip
+        "PIP_NO_INPUT": "1",
+        "PYTHONIOENCODING": "utf-8",
+    })
+    return env
+
+
+def _build_wheel(dist, env):
+    src = dist.parent / "src"
+    shutil.copytree(ROOT, src, ignore=_NOT_SOURCES)
+    base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-input", "-q", "-w", str(dist)]
+    attempts = []
+    for extra in (["--no-build-isolation"], []):  # fall back to an isolated build (needs PyPI)
+        try:
+            proc = subprocess.run(base + extra + [str(src)], env=env, capture_output=True, text=True,
+                                  timeout=BUILD_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            attempts.append(f"{' '.join(extra) or 'isolated build'}: timed out after {BUILD_TIMEOUT} s")
+            continue
+        wheels = sorted(dist.glob("identitybinding-*.whl"))
+        if proc.returncode == 0 and wheels:
+            return wheels[-1]
+        attempts.append(f"{' '.join(extra) or 'isolated build'}: rc={proc.returncode}\n{proc.stdout}{proc.stderr}")
+    pytest.fail("could not build the wheel:\n" + "\n".join(attempts))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    if not AZ.is_file():
+        pytest.skip(f"no az next to the running Python ({AZ} is missing); "
+                    "run pytest with the Python of an environment that has azure-cli installed")
+    state = tmp_path_factory.mktemp("smoke-wheel")
+    env = _az_env(state)
+    wheel = _build_wheel(state / "dist", env)
+    assert wheel.name == f"identitybinding-{VERSION}-py3-none-any.whl", wheel.name
+    result = Installed(wheel, env)
+    proc = result.az("extension", "add", "--source", str(wheel), "--yes")
+    assert proc.returncode == 0, f"az extension add failed:\n{proc.stdout}{proc.stderr}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return result
+
+
+def _words(text):
+    return " ".join(text.split())
+
+
+def _section(help_text, title):
+    """The lines of a help section ('Commands', 'Examples', ...) up to the next section."""
+    lines, inside = [], False
+    for line in help_text.splitlines():
+        if not line.startswith(" ") and line.strip():
+            inside = line.strip().rstrip(":") == title
+            continue
+        if inside:
+            lines.append(line)
+    return lines
+
+
+def _examples(help_text):
+    """[(title, text)] of the Examples section; titles sit at 4 spaces, their text at 8."""
+    examples = []
+    for line in _section(help_text, "Examples"):
+        if re.match(r"^ {4}\S", line):
+            examples.append([line.strip(), ""])
+        elif line.strip() and examples:
+            examples[-1][1] += " " + line.strip()
+    return [(title, text.strip()) for title, text in examples]
+
+
+def _assert_clean(proc, expected_rc, *needles):
+    """Exit code as expected, a readable message (no stack trace), and the given text in stderr."""
+    report = f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert proc.returncode == expected_rc, report
+    assert "Traceback" not in proc.stderr + proc.stdout, report
+    assert "unexpected error" not in proc.stderr.lower(), report
+    for needle in needles:
+        assert needle in _words(proc.stderr), f"{needle!r} not in stderr\n{report}"
+
+
+@pytest.mark.subprocess
+def test_wheel_installs_with_setup_py_version(installed):
+    proc = installed.az("extension", "list", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    extensions = {ext["name"]: ext for ext in json.loads(proc.stdout)}
+    assert "identitybinding" in extensions, proc.stdout
+    ours = extensions["identitybinding"]
+    assert ours["version"] == VERSION
+    assert ours["extensionType"] == "whl"
+    # The metadata file made it into the wheel: az reads the preview flag from it.
+    metadata = json.loads((ROOT / "azext_identitybinding" / "azext_metadata.json").read_text())
+    assert ours["preview"] == bool(metadata.get("azext.isPreview"))
+
+
+@pytest.mark.subprocess
+def test_group_help_is_ours_and_lists_the_commands(installed):
+    proc = installed.az("aks", "identity-binding", "-h")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert OUR_GROUP_HELP in _words(proc.stdout), proc.stdout
+    listed = {line.split(":")[0].split()[0] for line in _section(proc.stdout, "Commands") if ":" in line}
+    assert set(SUBCOMMANDS) <= listed, proc.stdout
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_command_help_has_examples(installed, command):
+    proc = installed.az("aks", "identity-binding", command, "-h")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"az aks identity-binding {command} :" in proc.stdout, proc.stdout
+    examples = _examples(proc.stdout)
+    assert len(examples) >= 2, proc.stdout
+    for title, text in examples:
+        assert f"az aks identity-binding {command}" in text, (title, text)
+
+
+@pytest.mark.subprocess
+def test_create_rejects_a_guid_as_identity_before_any_request(installed):
+    proc = installed.az("aks", "identity-binding", "create", "-g", "rg", "--cluster-name", "c", "-n", "ib",
+                        "--managed-identity-resource-id", "00000000-0000-0000-0000-000000000000")
+    _assert_clean(proc, 2, "is a GUID")
+
+
+@pytest.mark.subprocess
+def test_delete_without_yes_and_without_a_terminal_refuses(installed):
+    proc = installed.az("aks", "identity-binding", "delete", "-g", "rg", "--cluster-name", "c", "-n", "ib",
+                        stdin=subprocess.DEVNULL)
+    _assert_clean(proc, 1, "--yes")
+    assert "add --yes" in proc.stderr.lower(), proc.stderr
+
+
+@pytest.mark.subprocess
+def test_show_without_login_says_to_log_in(installed):
+    proc = installed.az("aks", "identity-binding", "show", "-g", "rg", "--cluster-name", "c", "-n", "ib")
+    assert proc.returncode != 0, proc.stdout
+    _assert_clean(proc, proc.returncode, "az login")
