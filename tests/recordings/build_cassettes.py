@@ -89,6 +89,13 @@ CLUSTER_404 = not_found(f"Microsoft.ContainerService/managedClusters/{CLUSTER}")
 PUT_BODY = {"properties": {"managedIdentity": {"resourceId": IDENTITY_ID}}}
 CREATED = hit("PUT", ITEM, 201, binding(state="Creating"), {"Azure-AsyncOperation": OPERATION}, sent=PUT_BODY)
 
+IDENTITY_URL = f"{ARM}{IDENTITY_ID}?api-version=2024-11-30"
+IDENTITY = {
+    "id": IDENTITY_ID, "name": "identity1", "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "location": "eastus2", "tags": {},
+    "properties": {"tenantId": TENANT, "principalId": OBJECT_ID, "clientId": CLIENT_ID},
+}
+
 CASSETTES = {
     # Nothing may be sent: any request fails playback.
     "no_requests": [],
@@ -194,6 +201,18 @@ CASSETTES = {
     ],
     "delete_cluster_not_found": [
         hit("DELETE", ITEM, 404, CLUSTER_404),
+    ],
+    "rbac_from_binding": [
+        hit("GET", ITEM, 200, binding()),
+    ],
+    "rbac_from_identity": [
+        hit("GET", IDENTITY_URL, 200, IDENTITY),
+    ],
+    "rbac_identity_not_found": [
+        hit("GET", IDENTITY_URL, 404, error(
+            "ResourceNotFound", "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/identity1' under "
+            "resource group 'identity-rg' was not found. For more details please go to "
+            "https://aka.ms/ARMResourceNotFoundFix")),
     ],
 }
 

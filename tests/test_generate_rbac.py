@@ -1,0 +1,119 @@
+"""`az aks identity-binding generate-rbac` through az: offline, and with the identity read from ARM."""
+import json
+
+import pytest
+import yaml
+
+from playback import CLUSTER, IDENTITY_ID, RG, TENANT, run
+
+CLIENT_ID = "3f2b8c4e-9a1d-4e6f-8b7a-2c5d9e0f1a3b"   # as recorded for identity1
+OBJECT_ID = "7c1e5a9d-2b4f-4c8e-a6d3-9f0b1e2c3d4a"
+FROM_BINDING = ["-g", RG, "--cluster-name", CLUSTER, "-n", "identitybinding1"]
+
+
+def gen(cassette, *args):
+    return run(cassette, "aks", "identity-binding", "generate-rbac", *args)
+
+
+def items_by_kind(result_list):
+    assert result_list["apiVersion"] == "v1" and result_list["kind"] == "List"
+    kinds = {}
+    for item in result_list["items"]:
+        kinds.setdefault(item["kind"], []).append(item)
+    return kinds
+
+
+def test_offline_with_client_id_sends_nothing_and_prints_valid_yaml():
+    r = gen("no_requests", "--client-id", CLIENT_ID.upper(), "--service-account", "demo/demo", "-o", "yaml")
+    assert r.exit_code == 0, r
+    assert r.requests == []
+    kinds = items_by_kind(yaml.safe_load(r.out))
+    assert kinds["ClusterRole"][0]["rules"] == [
+        {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [CLIENT_ID], "verbs": ["use-managed-identity"]}]
+    assert kinds["ClusterRoleBinding"][0]["subjects"] == [{"kind": "ServiceAccount", "name": "demo",
+                                                           "namespace": "demo"}]
+    assert kinds["ClusterRole"][0]["metadata"]["name"] == f"use-mi-{CLIENT_ID}"
+
+
+def test_output_is_byte_stable_whatever_the_argument_order():
+    a = gen("no_requests", "--client-id", CLIENT_ID, "--service-account", "b/x", "a/y", "--namespace", "c", "-o", "json")
+    b = gen("no_requests", "--client-id", CLIENT_ID.upper(), "--namespace", "c", "--service-account", "a/y",
+            "--service-account", "b/x", "a/y", "-o", "json")
+    assert a.exit_code == b.exit_code == 0, (a, b)
+    assert a.out == b.out
+
+
+def test_namespace_subject_warns_that_it_is_broader():
+    r = gen("no_requests", "--client-id", CLIENT_ID, "--namespace", "team-a")
+    assert r.exit_code == 0, r
+    assert "every service account in namespace 'team-a'" in r.err
+    subjects = items_by_kind(r.json())["ClusterRoleBinding"][0]["subjects"]
+    assert subjects == [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io",
+                         "name": "system:serviceaccounts:team-a"}]
+
+
+def test_identity_read_from_a_binding_with_annotated_service_accounts():
+    r = gen("rbac_from_binding", *FROM_BINDING, "--service-account", "demo/app", "--include-service-accounts")
+    assert r.exit_code == 0, r
+    assert r.methods() == ["GET"] and "/identityBindings/identitybinding1" in r.requests[0][1]
+    kinds = items_by_kind(r.json())
+    assert kinds["ClusterRole"][0]["rules"][0]["resources"] == [CLIENT_ID]
+    annotations = kinds["ServiceAccount"][0]["metadata"]["annotations"]
+    assert annotations == {"azure.workload.identity/client-id": CLIENT_ID, "azure.workload.identity/tenant-id": TENANT}
+
+
+def test_identity_read_by_resource_id():
+    r = gen("rbac_from_identity", "--managed-identity-resource-id", IDENTITY_ID, "--service-account", "demo/app")
+    assert r.exit_code == 0, r
+    assert r.requests[0][1].endswith(f"{IDENTITY_ID}?api-version=2024-11-30")
+    assert items_by_kind(r.json())["ClusterRole"][0]["rules"][0]["resources"] == [CLIENT_ID]
+
+
+def test_object_id_given_as_client_id_is_caught_when_azure_can_tell():
+    r = gen("rbac_from_identity", "--managed-identity-resource-id", IDENTITY_ID, "--client-id", OBJECT_ID,
+            "--service-account", "demo/app")
+    assert r.exit_code == 1, r
+    assert "object (principal) id" in r.err and CLIENT_ID in r.err
+    assert r.out == ""
+
+
+def test_binding_not_found_is_exit_3():
+    r = gen("show_binding_not_found", *FROM_BINDING, "--service-account", "demo/app")
+    assert r.exit_code == 3, r
+    assert "Identity binding 'identitybinding1' was not found" in r.err
+
+
+def test_identity_not_found_is_exit_3():
+    r = gen("rbac_identity_not_found", "--managed-identity-resource-id", IDENTITY_ID, "--service-account", "demo/app")
+    assert r.exit_code == 3, r
+    assert "Managed identity" in r.err and "was not found" in r.err
+    assert "Traceback" not in r.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--client-id", "not-a-guid", "--service-account", "demo/demo"], "'not-a-guid'"),
+    (["--client-id", CLIENT_ID, "--service-account", "demo"], "expected NAMESPACE/NAME"),
+    (["--client-id", CLIENT_ID, "--service-account", "Demo/x"], "'Demo'"),
+    (["--client-id", CLIENT_ID, "--namespace", "a" * 64], "63"),
+    (["--client-id", CLIENT_ID, "--service-account", "demo/" + "a" * 254], "253"),
+    (["--client-id", CLIENT_ID], "at least one subject"),
+    (["--service-account", "demo/demo"], "give the identity"),
+    (["--client-id", CLIENT_ID, "--service-account", "demo/demo", "--name", "Bad_Name"], "'Bad_Name'"),
+    (["--managed-identity-resource-id", IDENTITY_ID, *FROM_BINDING, "--service-account", "demo/demo"],
+     "exactly one identity source"),
+    (["--cluster-name", CLUSTER, "--service-account", "demo/demo"], "needs all of -g, --cluster-name and -n"),
+    (["--client-id", CLIENT_ID, "--service-account", "demo/demo", "--include-service-accounts"], "--tenant-id"),
+    (["--client-id", CLIENT_ID, "--namespace", "demo", "--include-service-accounts"], "none were given"),
+])
+def test_bad_arguments_exit_2_before_any_request(args, message):
+    r = gen("no_requests", *args)
+    assert r.exit_code == 2, r
+    assert message in r.err, r
+    assert r.requests == []
+    assert "Traceback" not in r.err
+
+
+def test_json_output_round_trips():
+    r = gen("no_requests", "--client-id", CLIENT_ID, "--service-account", "demo/demo", "-o", "json")
+    y = gen("no_requests", "--client-id", CLIENT_ID, "--service-account", "demo/demo", "-o", "yaml")
+    assert json.loads(r.out) == yaml.safe_load(y.out)
