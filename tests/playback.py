@@ -106,8 +106,15 @@ class _FakeCredential:
         return AccessToken("fake-token-for-playback", 4102444800)
 
 
-def run(cassette, *args):
-    """Run `az <args>` against recordings/<cassette>.yaml and return a Result."""
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def run(cassette, *args, tty=False):
+    """Run `az <args>` against recordings/<cassette>.yaml and return a Result.
+
+    tty=True makes stderr look like a terminal (progress spinner, prompts)."""
     import vcr
     from azure.cli.core import get_default_cli
     from azure.core.pipeline.transport import RequestsTransport
@@ -130,7 +137,7 @@ def run(cassette, *args):
         before_record_request=_scrub_request,
         before_record_response=_scrub_response,
     )
-    out, err = io.StringIO(), io.StringIO()
+    out, err = io.StringIO(), (_Terminal() if tty else io.StringIO())
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(RequestsTransport, "send", spy_send))
         # az's once-a-day "is there a newer CLI" probe is not part of any command under test.

@@ -47,6 +47,19 @@ def test_create_waits_for_the_operation_and_returns_the_final_resource():
     assert r.all_played
 
 
+def test_create_on_a_terminal_shows_progress_and_the_same_result(monkeypatch):
+    import azure.cli.core.commands.progress as progress
+    shown = []
+    monkeypatch.setattr(progress.ProgressHook, "add", lambda hook, **kw: shown.append(kw.get("message")))
+    monkeypatch.setattr(progress.ProgressHook, "end", lambda hook, **kw: shown.append("end"))
+    monkeypatch.delenv("AZURE_CORE_DISABLE_PROGRESS_BAR")
+    r = run("create_lro", "aks", "identity-binding", "create", *BINDING, "--managed-identity-resource-id",
+            IDENTITY_ID, tty=True)
+    assert r.exit_code == 0, r
+    assert shown == ["Waiting for create"] * 3 + ["end"]
+    assert r.json()["properties"]["provisioningState"] == "Succeeded"
+
+
 def test_create_no_wait_returns_after_the_put():
     r = az("create_no_wait", "create", *BINDING, "--managed-identity-resource-id", IDENTITY_ID, "--no-wait")
     assert r.exit_code == 0, r
