@@ -57,8 +57,17 @@ examples:
 
 helps["aks identity-binding list"] = """
 type: command
-short-summary: List the identity bindings of a cluster.
+short-summary: List the identity bindings of a cluster, or find every binding of an identity.
+long-summary: |
+    With -g and --cluster-name: the bindings of that cluster. With
+    --managed-identity-resource-id and no --cluster-name: every binding of the identity on
+    the clusters of the current subscription (or of -g), read concurrently. If a cluster
+    cannot be read (no permission, throttled past retries), the bindings found are still
+    printed, each unreadable cluster is named on stderr, and the exit code is 1 because
+    the answer is incomplete.
 examples:
+  - name: Which clusters of the subscription use this identity?
+    text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
   - name: List the bindings of a cluster as a table.
     text: az aks identity-binding list -g myGroup --cluster-name myCluster -o table
   - name: List the client ids of all identities bound to a cluster.
@@ -78,6 +87,41 @@ examples:
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding
   - name: Delete a binding from a script without waiting for the operation to finish.
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --yes --no-wait
+  - name: Delete the last binding of an identity and its now unused federated credential.
+    text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --cleanup-fic --yes
+"""
+
+helps["aks identity-binding cleanup-fic"] = """
+type: command
+short-summary: Delete an identity's 'aks-identity-binding' federated credential once no binding uses it.
+long-summary: |
+    AKS creates the credential for the first binding of an identity and does not remove it
+    after the last one is deleted. This command deletes it only when it is certainly
+    unused: it reads every cluster of the identity's subscription and of the current one;
+    if another binding is found, the credential stays (exit 0); if any cluster cannot be
+    read, or the credential changes during the scan, it stays and the command fails (exit 1)
+    saying why. Clusters in other subscriptions are not seen: check them first.
+examples:
+  - name: Remove the credential of an identity whose bindings were deleted earlier.
+    text: az aks identity-binding cleanup-fic --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --yes
+  - name: See first which bindings still use the identity.
+    text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
+"""
+
+helps["aks identity-binding update"] = """
+type: command
+short-summary: Replace the allowed subjects of an identity binding (preview API).
+long-summary: |
+    allowedSubjects limit which namespaces and service accounts may use the identity,
+    on top of Kubernetes RBAC. The new list replaces the current one. The binding is read
+    and written back with If-Match on its eTag: if someone changed it in between, nothing
+    is written and the command fails (exit 1), showing what the binding now holds. The
+    identity of a binding is never changed.
+examples:
+  - name: Allow the service accounts labelled app=api in two namespaces.
+    text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a team-b --allow-service-account-label app=api
+  - name: Set the allowed subjects from a JSON file.
+    text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allowed-subjects-from-file subjects.json
 """
 
 helps["aks identity-binding generate-rbac"] = """

@@ -20,6 +20,48 @@ def load_arguments(loader, _):
                    type=v.identity_resource_id,
                    help="Resource ID of the user-assigned managed identity to bind, as printed by "
                         "`az identity show -g <group> -n <name> --query id -o tsv`. It cannot be changed later.")
+    for command in ("create", "update"):
+        with loader.argument_context(f"aks identity-binding {command}") as c:
+            c.argument("allowed_subjects_from_file", options_list=["--allowed-subjects-from-file"],
+                       type=v.allowed_subjects_file,
+                       help="JSON file with the binding's allowedSubjects (preview API): an array of at most "
+                            "100 objects, each with a namespaceSelector and optionally a serviceAccountSelector; "
+                            "matchLabels are 'key=value' strings. Checked before anything is sent.")
+
+    with loader.argument_context("aks identity-binding update") as c:
+        c.argument("allow_namespaces", options_list=["--allow-namespace"], nargs="+", action="extend",
+                   type=v.rbac_type(rbac.validate_namespace),
+                   help="Allow the service accounts of these namespaces (matched by the label "
+                        "kubernetes.io/metadata.name). Replaces the current allowed subjects. Repeatable.")
+        c.argument("allow_service_account_labels", options_list=["--allow-service-account-label"], nargs="+",
+                   action="extend", type=v.service_account_label,
+                   help="Only service accounts with these labels (KEY=VALUE, all must match) in the "
+                        "--allow-namespace namespaces. Repeatable.")
+
+    with loader.argument_context("aks identity-binding list") as c:
+        c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
+                   required=False,
+                   help="Resource group: of the cluster with --cluster-name; without it, limits a "
+                        "--managed-identity-resource-id search to the clusters of this group.")
+        c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name, required=False,
+                   help="List the bindings of this cluster. Without it, give --managed-identity-resource-id "
+                        "to search every cluster of the subscription.")
+        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
+                   type=v.identity_resource_id,
+                   help="Only bindings of this identity. Without --cluster-name, every cluster of the "
+                        "subscription (or of -g) is searched, concurrently.")
+
+    with loader.argument_context("aks identity-binding delete") as c:
+        c.argument("cleanup_fic", options_list=["--cleanup-fic"], action="store_true",
+                   help="After deleting the binding, also delete the identity's federated credential "
+                        "'aks-identity-binding', but only if a complete scan finds no other binding of the "
+                        "identity on the clusters of its subscription and of the current one.")
+
+    with loader.argument_context("aks identity-binding cleanup-fic") as c:
+        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
+                   type=v.identity_resource_id,
+                   help="Resource ID of the user-assigned identity whose 'aks-identity-binding' credential "
+                        "to delete if no binding uses it any more.")
 
     with loader.argument_context("aks identity-binding generate-rbac") as c:
         c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),

@@ -135,3 +135,55 @@ def validate_generate_rbac(namespace):
         raise RbacInputError("--tenant-id", None, "--include-service-accounts with --client-id needs "
                              "--tenant-id for the 'azure.workload.identity/tenant-id' annotation "
                              "(the tenantId printed by `az identity show`).")
+
+
+class BadArguments(ValueError):
+    """A combination of arguments that cannot work. Raised from a command validator, az prints
+    it and exits with code 2 before any request (CLI errors there would exit 1)."""
+
+
+def allowed_subjects_file(path):
+    from azext_identitybinding import subjects
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            text = f.read()
+    except OSError as ex:
+        raise ArgumentTypeError(f"cannot read {path!r}: {ex.strerror}.") from None
+    try:
+        return subjects.load(text, repr(path))
+    except subjects.SubjectsError as ex:
+        raise ArgumentTypeError(str(ex)) from None
+
+
+def service_account_label(value):
+    from azext_identitybinding import subjects
+    try:
+        return subjects.check_label(value.strip(), "label")
+    except subjects.SubjectsError as ex:
+        raise ArgumentTypeError(str(ex)) from None
+
+
+def validate_list(namespace):
+    if not namespace.cluster_name and not namespace.managed_identity_resource_id:
+        raise BadArguments("give -g and --cluster-name to list the bindings of a cluster, or "
+                           "--managed-identity-resource-id (optionally with -g) to find every binding of an "
+                           "identity across the subscription.")
+    if namespace.cluster_name and not namespace.resource_group_name:
+        raise BadArguments("--cluster-name needs -g/--resource-group.")
+
+
+def validate_delete(namespace):
+    if namespace.cleanup_fic and namespace.no_wait:
+        raise BadArguments("--cleanup-fic cannot be combined with --no-wait: the credential can only be "
+                           "checked once the binding is gone.")
+
+
+def validate_update(namespace):
+    if namespace.allow_service_account_labels and not namespace.allow_namespaces:
+        raise BadArguments("--allow-service-account-label narrows --allow-namespace; give --allow-namespace too.")
+    given = [flag for flag, value in (("--allowed-subjects-from-file", namespace.allowed_subjects_from_file),
+                                      ("--allow-namespace", namespace.allow_namespaces)) if value is not None]
+    if len(given) != 1:
+        raise BadArguments(("choose one of " if given else "give the new allowed subjects with ") +
+                           "--allowed-subjects-from-file FILE or --allow-namespace NAMESPACE [...] (optionally "
+                           "with --allow-service-account-label KEY=VALUE).")

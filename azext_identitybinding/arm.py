@@ -16,6 +16,10 @@ logger = get_logger(__name__)
 BINDINGS_API_VERSION = "2026-06-01"                 # GA; base model (no allowedSubjects)
 BINDINGS_PREVIEW_API_VERSION = "2026-08-02-preview"  # allowedSubjects, managedBy
 IDENTITY_API_VERSION = "2024-11-30"                # Microsoft.ManagedIdentity (identities, FICs)
+CLUSTERS_API_VERSION = BINDINGS_API_VERSION        # managedClusters: same resource provider
+
+FIC_NAME = "aks-identity-binding"  # the federated credential AKS keeps on a bound identity
+FLEET_WORKERS = 24                 # concurrent cluster reads in a fleet scan (and HTTP connections)
 
 DEFAULT_POLL_SECONDS = 5      # when the service sends no Retry-After
 MAX_POLL_SECONDS = 60         # cap on a Retry-After we honour
@@ -55,34 +59,43 @@ class ArmClient:
             policies.DistributedTracingPolicy(**kwargs),
             kwargs.get("http_logging_policy") or ARMHttpLoggingPolicy(**kwargs),
         ]
+        kwargs.setdefault("transport", _transport(**kwargs))
         self._client = ARMPipelineClient(base_url=base_url, policies=pipeline, **kwargs)
 
     # -- identity bindings -------------------------------------------------------------------
 
-    def get_binding(self, ref, missing_ok=False):
+    def get_binding(self, ref, missing_ok=False, api_version=BINDINGS_API_VERSION):
         """The binding; None if missing_ok and the binding (but not its cluster) does not exist."""
-        response = self._send("GET", ref.url())
+        response = self._send("GET", ref.url(), api_version=api_version)
         if missing_ok and response.status_code == 404 and _missing(response, ref) == "binding":
             return None
         _check(response, ref, "read")
         return response.json()
 
     def list_bindings(self, ref):
-        url, items = ref.url(collection=True), []
-        while url:
-            response = self._send("GET", url)
-            _check(response, ref, "list")
-            page = response.json()
-            items.extend(page.get("value") or [])
-            url = page.get("nextLink")
-        return items
+        return self._list(ref.url(collection=True), ref, BINDINGS_API_VERSION)
 
-    def put_binding(self, ref, body, wait=True):
-        response = self._send("PUT", ref.url(), body=body)
-        _check(response, ref, "create")
+    def put_binding(self, ref, body, wait=True, api_version=BINDINGS_API_VERSION, if_match=None):
+        """Create or replace. With if_match, a 412 (someone else changed it) raises PreconditionFailed."""
+        headers = {"If-Match": if_match} if if_match else None
+        response = self._send("PUT", ref.url(), body=body, api_version=api_version, headers=headers)
+        if response.status_code == 412:
+            raise PreconditionFailed(_error(response))
+        _check(response, ref, "update" if if_match else "create")
         if not wait:
             return None
-        return self._finish_put(response, ref)
+        return self._finish_put(response, ref, api_version)
+
+    # -- clusters ------------------------------------------------------------------------------
+
+    def list_clusters(self, subscription_id, resource_group=None):
+        """Managed clusters of a subscription, or of one resource group in it."""
+        scope = f"/subscriptions/{quote(subscription_id)}"
+        if resource_group:
+            scope += f"/resourceGroups/{quote(resource_group)}"
+        ref = BindingRef(subscription_id, resource_group or "", None)
+        return self._list(f"{scope}/providers/Microsoft.ContainerService/managedClusters", ref,
+                          CLUSTERS_API_VERSION)
 
     def delete_binding(self, ref, wait=True):
         """Delete; True if something was deleted, False if the binding did not exist."""
@@ -110,21 +123,45 @@ class ArmClient:
         _check(response, IdentityRef(identity_id), "read")
         return response.json()
 
+    def get_fic(self, identity_id, name=FIC_NAME):
+        """A federated identity credential of the identity, or None if it does not exist."""
+        response = self._send("GET", _fic_url(identity_id, name), api_version=IDENTITY_API_VERSION)
+        if response.status_code == 404:
+            return None
+        _check(response, IdentityRef(identity_id), "read")
+        return response.json()
+
+    def delete_fic(self, identity_id, name=FIC_NAME):
+        response = self._send("DELETE", _fic_url(identity_id, name), api_version=IDENTITY_API_VERSION)
+        if response.status_code != 404:
+            _check(response, IdentityRef(identity_id), "delete")
+
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _send(self, method, url, body=None, api_version=BINDINGS_API_VERSION):
+    def _list(self, url, ref, api_version):
+        items = []
+        while url:
+            response = self._send("GET", url, api_version=api_version)
+            _check(response, ref, "list")
+            page = response.json()
+            items.extend(page.get("value") or [])
+            url = page.get("nextLink")
+        return items
+
+    def _send(self, method, url, body=None, api_version=BINDINGS_API_VERSION, headers=None):
         from azure.core.rest import HttpRequest
         if "api-version=" not in url:
             url += ("&" if "?" in url else "?") + "api-version=" + api_version
         if not url.startswith("https://"):
             url = self._client.format_url(url)
-        request = HttpRequest(method, url, json=body)
+        request = HttpRequest(method, url, json=body, headers=headers)
         return self._client.send_request(request)
 
-    def _finish_put(self, response, ref):
-        if response.status_code == 201 or _operation_url(response):
+    def _finish_put(self, response, ref, api_version):
+        state = ((response.json() or {}).get("properties") or {}).get("provisioningState", "Succeeded")
+        if response.status_code == 201 or _operation_url(response) or state.lower() not in _TERMINAL:
             self._wait(response, ref, "create")
-            final = self._send("GET", ref.url())
+            final = self._send("GET", ref.url(), api_version=api_version)
             _check(final, ref, "read")
             resource = final.json()
         else:
@@ -218,6 +255,29 @@ class BindingRef:
 
     def list_command(self):
         return f"az aks identity-binding list -g {self.resource_group} --cluster-name {self.cluster}"
+
+
+class PreconditionFailed(Exception):
+    """A conditional write (If-Match) lost a race: the resource changed since it was read."""
+
+    def __init__(self, error):
+        super().__init__(f"({error[0]}) {error[1]}")
+
+
+def _transport(**kwargs):
+    """requests keeps 10 connections per host by default; a fleet scan runs more at once."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from azure.core.pipeline.transport import RequestsTransport
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=FLEET_WORKERS)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return RequestsTransport(session=session, session_owner=True, **kwargs)
+
+
+def _fic_url(identity_id, name):
+    return f"{quote(identity_id.rstrip('/'))}/federatedIdentityCredentials/{quote(name)}"
 
 
 class IdentityRef:

@@ -7,14 +7,18 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 
 def load_command_table(loader, _):
     from azext_identitybinding._format import binding_table
-    from azext_identitybinding._validators import validate_generate_rbac
-    from azext_identitybinding.custom import confirm_delete
+    from azext_identitybinding import _validators as v
+    from azext_identitybinding.custom import confirm_cleanup, confirm_delete
 
     with loader.command_group("aks identity-binding") as g:
         g.custom_command("create", "create_identity_binding", supports_no_wait=True,
                          table_transformer=binding_table)
         g.custom_show_command("show", "show_identity_binding", table_transformer=binding_table)
-        g.custom_command("list", "list_identity_bindings", table_transformer=binding_table)
+        g.custom_command("list", "list_identity_bindings", table_transformer=binding_table,
+                         validator=v.validate_list)
         g.custom_command("delete", "delete_identity_binding", supports_no_wait=True,
-                         confirmation=confirm_delete)
-        g.custom_command("generate-rbac", "generate_rbac", validator=validate_generate_rbac)
+                         confirmation=confirm_delete, validator=v.validate_delete)
+        g.custom_command("update", "update_identity_binding", supports_no_wait=True,
+                         table_transformer=binding_table, validator=v.validate_update)
+        g.custom_command("cleanup-fic", "cleanup_fic", confirmation=confirm_cleanup)
+        g.custom_command("generate-rbac", "generate_rbac", validator=v.validate_generate_rbac)

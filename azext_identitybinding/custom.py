@@ -12,9 +12,13 @@ def _client_and_ref(cmd, resource_group_name, cluster_name, name=None):
 
 
 def create_identity_binding(cmd, resource_group_name, cluster_name, name, managed_identity_resource_id,
-                            no_wait=False):
+                            no_wait=False, allowed_subjects_from_file=None):
+    from azext_identitybinding import arm
+    # allowedSubjects exist only in the preview API: use it only when they are asked for.
+    api_version = arm.BINDINGS_PREVIEW_API_VERSION if allowed_subjects_from_file is not None \
+        else arm.BINDINGS_API_VERSION
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    existing = client.get_binding(ref, missing_ok=True)
+    existing = client.get_binding(ref, missing_ok=True, api_version=api_version)
     if existing is not None:
         bound = ((existing.get("properties") or {}).get("managedIdentity") or {}).get("resourceId", "")
         if bound.rstrip("/").lower() != managed_identity_resource_id.lower():
@@ -25,6 +29,13 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
                 f"'{managed_identity_resource_id}', use another binding name, or delete this binding first "
                 f"with `az aks identity-binding delete -g {resource_group_name} --cluster-name {cluster_name} "
                 f"-n {name}`.")
+        current_subjects = (existing.get("properties") or {}).get("allowedSubjects") or []
+        if allowed_subjects_from_file is not None and current_subjects != allowed_subjects_from_file:
+            from azure.cli.core.azclierror import InvalidArgumentValueError
+            raise InvalidArgumentValueError(
+                f"Identity binding {ref.describe()} already exists with other allowed subjects; nothing was "
+                "modified. To replace them, run `az aks identity-binding update -g "
+                f"{resource_group_name} --cluster-name {cluster_name} -n {name} --allowed-subjects-from-file ...`.")
         state = (existing.get("properties") or {}).get("provisioningState", "")
         if state.lower() not in ("failed", "canceled"):
             if state.lower() != "succeeded":
@@ -32,7 +43,9 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
             return existing
         logger.warning("Identity binding %s exists in state %s; sending it again.", ref.describe(), state)
     body = {"properties": {"managedIdentity": {"resourceId": managed_identity_resource_id}}}
-    return client.put_binding(ref, body, wait=not no_wait)
+    if allowed_subjects_from_file is not None:
+        body["properties"]["allowedSubjects"] = allowed_subjects_from_file
+    return client.put_binding(ref, body, wait=not no_wait, api_version=api_version)
 
 
 def show_identity_binding(cmd, resource_group_name, cluster_name, name):
@@ -40,15 +53,163 @@ def show_identity_binding(cmd, resource_group_name, cluster_name, name):
     return client.get_binding(ref)
 
 
-def list_identity_bindings(cmd, resource_group_name, cluster_name):
+def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, managed_identity_resource_id=None):
+    from azext_identitybinding.fleet import same_resource
+    if not cluster_name:
+        return _fleet_list(cmd, resource_group_name, managed_identity_resource_id)
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name)
-    return client.list_bindings(ref)
+    bindings = client.list_bindings(ref)
+    if managed_identity_resource_id:
+        bindings = [b for b in bindings if same_resource(_identity_of(b), managed_identity_resource_id)]
+    return bindings
 
 
-def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wait=False):
+def _identity_of(binding):
+    return ((binding.get("properties") or {}).get("managedIdentity") or {}).get("resourceId", "")
+
+
+def _fleet_list(cmd, resource_group_name, identity_id):
+    from azure.cli.core.azclierror import AzureResponseError
+    from azext_identitybinding._client_factory import cf_arm
+    client = cf_arm(cmd.cli_ctx)
+    result = _scan(client, [client.subscription_id], identity_id, resource_group_name)
+    if not result.complete:
+        _fail_after_output(cmd.cli_ctx, AzureResponseError(
+            f"Incomplete answer: {len(result.unreadable)} of {result.clusters} clusters could not be read "
+            "(see the warnings above); the bindings printed come from the others. Get read access to those "
+            "clusters, or retry if they were throttled."))
+    return result.bindings
+
+
+def _scan(client, subscription_ids, identity_id, resource_group_name=None):
+    """Scan each subscription; warn about every cluster that could not be read."""
+    from azext_identitybinding import fleet
+
+    def progress(done, total):
+        if client.progress and total >= 10:
+            client.progress.add(message=f"Scanned {done}/{total} clusters")
+
+    results = [fleet.scan(client, sub, identity_id, resource_group_name, on_progress=progress)
+               for sub in dict.fromkeys(s.lower() for s in subscription_ids)]
+    if client.progress:
+        client.progress.end()
+    merged = fleet.ScanResult([b for r in results for b in r.bindings], [u for r in results for u in r.unreadable],
+                              sum(r.clusters for r in results))
+    for item in merged.unreadable:
+        logger.warning("Could not read cluster '%s' (resource group '%s'): %s", item["cluster"],
+                       item["resourceGroup"], item["error"])
+    return merged
+
+
+def _fail_after_output(cli_ctx, error):
+    """Fail the command after az has printed its result, so a partial answer is not lost."""
+    from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
+
+    def fail(_cli_ctx, **_):
+        raise error
+    cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, fail)
+
+
+def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wait=False, cleanup_fic=False):
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
+    binding = client.get_binding(ref, missing_ok=True) if cleanup_fic else None
     if not client.delete_binding(ref, wait=not no_wait):
         logger.warning("Identity binding %s does not exist; nothing to delete.", ref.describe())
+    if not cleanup_fic:
+        return None
+    if binding is None:
+        logger.warning("The identity of binding %s is unknown because the binding did not exist, so its "
+                       "federated credential was left alone. Use `az aks identity-binding cleanup-fic "
+                       "--managed-identity-resource-id ID`.", ref.describe())
+        return None
+    report = _cleanup_fic(client, _identity_of(binding), deleted_binding_id=binding.get("id"))
+    _report_cleanup(cmd.cli_ctx, report, f"Identity binding {ref.describe()} was deleted; its ", has_output=False)
+    return None
+
+
+def cleanup_fic(cmd, managed_identity_resource_id):
+    from azext_identitybinding._client_factory import cf_arm
+    report = _cleanup_fic(cf_arm(cmd.cli_ctx), managed_identity_resource_id)
+    _report_cleanup(cmd.cli_ctx, report, "The ", has_output=True)
+    return report
+
+
+def _cleanup_fic(client, identity_id, deleted_binding_id=None):
+    """Delete the identity's 'aks-identity-binding' credential only when nothing can still need it."""
+    from azext_identitybinding import arm
+    from azext_identitybinding._validators import parse_identity_id
+    report = {"managedIdentityResourceId": identity_id, "federatedIdentityCredential": arm.FIC_NAME,
+              "deleted": False, "reason": "", "clustersScanned": 0, "bindings": []}
+    before = client.get_fic(identity_id)
+    if before is None:
+        report["reason"] = f"the identity has no federated credential '{arm.FIC_NAME}'; nothing to clean up."
+        return report
+    subscriptions = [client.subscription_id, parse_identity_id(identity_id)[0]]
+    result = _scan(client, subscriptions, identity_id)
+    report["clustersScanned"] = result.clusters
+    from azext_identitybinding.fleet import same_resource
+    others = [b["id"] for b in result.bindings if not same_resource(b.get("id"), deleted_binding_id)]
+    report["bindings"] = others
+    if others:
+        report["reason"] = (f"{len(others)} other binding(s) still use the identity: {', '.join(others)}. "
+                            "The credential stays.")
+        return report
+    if not result.complete:
+        report["doubt"] = True
+        report["reason"] = (f"{len(result.unreadable)} of {result.clusters} clusters could not be read, so another "
+                            "binding may still use the identity. The credential stays; retry when they can be read.")
+        return report
+    if client.get_fic(identity_id) != before:
+        report["doubt"] = True
+        report["reason"] = ("the credential changed while the clusters were scanned (a new binding may have been "
+                            "created). It stays; run cleanup-fic again to re-check.")
+        return report
+    client.delete_fic(identity_id)
+    report["deleted"] = True
+    report["reason"] = (f"no binding of the identity was found on the {result.clusters} clusters of subscription(s) "
+                        f"{', '.join(dict.fromkeys(s.lower() for s in subscriptions))}.")
+    return report
+
+
+def _report_cleanup(cli_ctx, report, prefix, has_output):
+    """Deleted, or rightly kept: a warning. Kept out of doubt: an error (exit 1), after any output."""
+    text = (f"{prefix}federated credential '{report['federatedIdentityCredential']}' of identity "
+            f"'{report['managedIdentityResourceId']}' was {'deleted' if report['deleted'] else 'kept'}: "
+            f"{report['reason']}")
+    if not report.pop("doubt", False):
+        logger.warning("%s", text)
+        return
+    from azure.cli.core.azclierror import AzureResponseError
+    if not has_output:
+        raise AzureResponseError(text)
+    _fail_after_output(cli_ctx, AzureResponseError(text))
+
+
+def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowed_subjects_from_file=None,
+                            allow_namespaces=None, allow_service_account_labels=None, no_wait=False):
+    """Replace allowedSubjects; written with If-Match so a concurrent change is never overwritten."""
+    import json
+    from azure.cli.core.azclierror import AzureResponseError
+    from azext_identitybinding import arm, subjects
+    wanted = allowed_subjects_from_file
+    if wanted is None:
+        wanted = subjects.from_namespaces(allow_namespaces or [], allow_service_account_labels or [])
+    client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
+    current = client.get_binding(ref, api_version=arm.BINDINGS_PREVIEW_API_VERSION)
+    body = {"properties": {"managedIdentity": {"resourceId": _identity_of(current)},  # immutable: as read
+                           "allowedSubjects": wanted}}
+    if current.get("managedBy"):
+        body["managedBy"] = current["managedBy"]
+    try:
+        return client.put_binding(ref, body, wait=not no_wait, api_version=arm.BINDINGS_PREVIEW_API_VERSION,
+                                  if_match=current.get("eTag"))
+    except arm.PreconditionFailed:
+        latest = client.get_binding(ref, api_version=arm.BINDINGS_PREVIEW_API_VERSION)
+        now = (latest.get("properties") or {}).get("allowedSubjects") or []
+        raise AzureResponseError(
+            f"Identity binding {ref.describe()} was changed by someone else after it was read (eTag "
+            f"{current.get('eTag')} is now {latest.get('eTag')}); nothing was written. Its allowed subjects are "
+            f"now: {json.dumps(now)}. Re-run the update if you still want to replace them.") from None
 
 
 def confirm_delete(command_args):
@@ -57,6 +218,9 @@ def confirm_delete(command_args):
     from azure.cli.core.azclierror import NoTTYError
     what = (f"identity binding '{command_args.get('name')}' on cluster '{command_args.get('cluster_name')}' "
             f"(resource group '{command_args.get('resource_group_name')}')")
+    if command_args.get("cleanup_fic"):
+        what += (", then its identity's federated credential 'aks-identity-binding' if no other binding "
+                 "uses it")
     try:
         return prompt_y_n(f"Delete {what}? Pods that use it will stop getting tokens for its identity.")
     except NoTTYException:
@@ -105,3 +269,15 @@ def _identity_from_arm(cmd, client_id, tenant_id, identity_id, resource_group_na
         raise InvalidArgumentValueError(f"--tenant-id '{tenant_id}' does not match the tenant of {source} "
                                         f"('{arm_tenant_id}'). Drop --tenant-id or pass that value.")
     return arm_client_id, tenant_id or arm_tenant_id
+
+
+def confirm_cleanup(command_args):
+    from knack.prompting import prompt_y_n, NoTTYException
+    from azure.cli.core.azclierror import NoTTYError
+    what = f"the federated credential 'aks-identity-binding' of '{command_args.get('managed_identity_resource_id')}'"
+    try:
+        return prompt_y_n(f"Delete {what} if no binding of the identity is found on the clusters of its "
+                          "subscription and of the current one?")
+    except NoTTYException:
+        raise NoTTYError(f"Refusing to delete {what} without confirmation: there is no terminal to ask on. "
+                         "Add --yes to confirm.") from None

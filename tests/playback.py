@@ -59,11 +59,12 @@ def _live_subscription():
 
 
 class Result:
-    def __init__(self, exit_code, out, err, requests, sleeps, all_played):
+    def __init__(self, exit_code, out, err, requests, headers, sleeps, all_played):
         self.exit_code = exit_code
         self.out = out
         self.err = err
         self.requests = requests  # [(method, url, parsed JSON body or None)] in the order sent
+        self.headers = headers    # the request headers, in the same order
         self.sleeps = sleeps      # seconds passed to time.sleep, in order
         self.all_played = all_played
 
@@ -119,7 +120,7 @@ def run(cassette, *args, tty=False):
     from azure.cli.core import get_default_cli
     from azure.core.pipeline.transport import RequestsTransport
 
-    requests, sleeps = [], []
+    requests, headers, sleeps = [], [], []
     real_send = RequestsTransport.send
 
     def spy_send(transport, request, **kwargs):
@@ -127,6 +128,7 @@ def run(cassette, *args, tty=False):
         if isinstance(body, bytes):
             body = body.decode()
         requests.append((request.method, request.url, json.loads(body) if body else None))
+        headers.append(dict(request.headers))
         return real_send(transport, request, **kwargs)
 
     recorder = vcr.VCR(
@@ -157,7 +159,7 @@ def run(cassette, *args, tty=False):
         except SystemExit as ex:  # argparse errors exit here; az's entry point turns this into the exit code
             exit_code = ex.code
         all_played = RECORDING or tape.all_played
-    return Result(exit_code, out.getvalue(), err.getvalue(), requests, sleeps, all_played)
+    return Result(exit_code, out.getvalue(), err.getvalue(), requests, headers, sleeps, all_played)
 
 
 # -- scrubbing (record mode) -------------------------------------------------------------------

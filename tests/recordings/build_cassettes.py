@@ -32,14 +32,16 @@ OPERATION = (f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/lo
 RESULT = (f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus2/operationresults/"
           "5e8a1c3f-7b2d-4f6e-8a9c-1d0e2f3a4b5c?api-version=2016-03-30&t=REDACTED&c=REDACTED&s=REDACTED&h=REDACTED")
 STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-               403: "Forbidden", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error",
+               403: "Forbidden", 404: "Not Found", 409: "Conflict", 412: "Precondition Failed",
+               429: "Too Many Requests", 500: "Internal Server Error",
                503: "Service Unavailable"}
 
 
-def binding(name=NAME, state="Succeeded", identity_id=IDENTITY_ID, client_id=CLIENT_ID, etag="1"):
-    return {
-        "id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/"
-              f"managedClusters/{CLUSTER}/identityBindings/{name}",
+def binding(name=NAME, state="Succeeded", identity_id=IDENTITY_ID, client_id=CLIENT_ID, etag="1",
+            rg=RG, cluster=CLUSTER, subjects=None):
+    resource = {
+        "id": f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerService/"
+              f"managedClusters/{cluster}/identityBindings/{name}",
         "name": name,
         "type": "Microsoft.ContainerService/managedClusters/identityBindings",
         "eTag": f"a1b2c3d4-0000-4000-8000-00000000000{etag}",
@@ -50,6 +52,9 @@ def binding(name=NAME, state="Succeeded", identity_id=IDENTITY_ID, client_id=CLI
             "provisioningState": state,
         },
     }
+    if subjects is not None:
+        resource["properties"]["allowedSubjects"] = subjects
+    return resource
 
 
 def error(code, message, **extra):
@@ -95,6 +100,66 @@ IDENTITY = {
     "location": "eastus2", "tags": {},
     "properties": {"tenantId": TENANT, "principalId": OBJECT_ID, "clientId": CLIENT_ID},
 }
+
+# -- fleet: four clusters in three groups, two pages; identity1 is bound on c1 and c3 ------------
+FLEET = [("rg1", "c1"), ("rg2", "c2"), ("rg2", "c3"), ("rg3", "c4")]
+CLUSTERS = f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters?{API}"
+CLUSTERS_PAGE2 = f"{CLUSTERS}&$skipToken=cGFnZTI%3D"
+
+
+def cluster(rg, name):
+    return {"id": f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}",
+            "name": name, "type": "Microsoft.ContainerService/ManagedClusters", "location": "eastus2",
+            "properties": {"provisioningState": "Succeeded", "kubernetesVersion": "1.34.1",
+                           "oidcIssuerProfile": {"enabled": True},
+                           "securityProfile": {"workloadIdentity": {"enabled": True}}}}
+
+
+def cluster_bindings_url(rg, name):
+    return (f"{ARM}/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerService/"
+            f"managedClusters/{name}/identityBindings?{API}")
+
+
+FLEET_BINDINGS = {
+    "c1": [binding(name="ib1", rg="rg1", cluster="c1"),
+           binding(name="other", rg="rg1", cluster="c1", identity_id=OTHER_IDENTITY_ID)],
+    "c2": [],
+    # same identity, with the casing another caller used
+    "c3": [binding(name="ib3", rg="rg2", cluster="c3", identity_id=IDENTITY_ID.lower())],
+    "c4": [],
+}
+FORBIDDEN_C2 = error("AuthorizationFailed", "The client 'admin@example.com' with object id "
+                     "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform action "
+                     "'Microsoft.ContainerService/managedClusters/identityBindings/read' over scope "
+                     f"'/subscriptions/{SUB}/resourceGroups/rg2/providers/Microsoft.ContainerService/"
+                     "managedClusters/c2' or the scope is invalid.")
+
+
+def fleet(overrides=None, bindings=FLEET_BINDINGS):
+    """The cluster list (two pages) and one bindings list per cluster; overrides replace a cluster's hits."""
+    overrides = overrides or {}
+    hits = [hit("GET", CLUSTERS, 200, {"value": [cluster(*c) for c in FLEET[:2]], "nextLink": CLUSTERS_PAGE2}),
+            hit("GET", CLUSTERS_PAGE2, 200, {"value": [cluster(*c) for c in FLEET[2:]]})]
+    for rg, name in FLEET:
+        hits += overrides.get(name) or [hit("GET", cluster_bindings_url(rg, name), 200, {"value": bindings[name]})]
+    return hits
+
+
+FIC_URL = f"{ARM}{IDENTITY_ID}/federatedIdentityCredentials/aks-identity-binding?api-version=2024-11-30"
+FIC = {"id": f"{IDENTITY_ID}/federatedIdentityCredentials/aks-identity-binding", "name": "aks-identity-binding",
+       "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+       "properties": {"issuer": f"https://ib.oic.prod-aks.azure.com/{TENANT}/{CLIENT_ID}",
+                      "subject": "aks-identity-binding", "audiences": ["api://AKSIdentityBinding"]}}
+UNUSED = {**FLEET_BINDINGS, "c1": FLEET_BINDINGS["c1"][1:], "c3": []}  # identity1 bound nowhere
+
+PREVIEW = "api-version=2026-08-02-preview"
+PREVIEW_ITEM = f"{BINDINGS}/{NAME}?{PREVIEW}"
+OLD_SUBJECTS = [{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-a"]}}]
+NEW_SUBJECTS = [{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-b"]},
+                 "serviceAccountSelector": {"matchLabels": ["app=api"]}},
+                {"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-c"]},
+                 "serviceAccountSelector": {"matchLabels": ["app=api"]}}]
+UPDATE_BODY = {"properties": {"managedIdentity": {"resourceId": IDENTITY_ID}, "allowedSubjects": NEW_SUBJECTS}}
 
 CASSETTES = {
     # Nothing may be sent: any request fails playback.
@@ -207,6 +272,76 @@ CASSETTES = {
     ],
     "rbac_from_identity": [
         hit("GET", IDENTITY_URL, 200, IDENTITY),
+    ],
+    "fleet_list": fleet(),
+    "fleet_list_forbidden_cluster": fleet({"c2": [hit("GET", cluster_bindings_url("rg2", "c2"), 403, FORBIDDEN_C2)]}),
+    "fleet_list_throttled": fleet({"c4": [
+        hit("GET", cluster_bindings_url("rg3", "c4"), 429, error(
+            "TooManyRequests", "The request is being throttled as the limit has been reached for operation type "
+            "- Read_ObservationWindow_00:05:00."), {"Retry-After": "2"}),
+        hit("GET", cluster_bindings_url("rg3", "c4"), 200, {"value": []})]}),
+    "fleet_list_group": [
+        hit("GET", f"{ARM}/subscriptions/{SUB}/resourceGroups/rg2/providers/Microsoft.ContainerService/"
+                   f"managedClusters?{API}", 200, {"value": [cluster("rg2", "c2"), cluster("rg2", "c3")]}),
+        hit("GET", cluster_bindings_url("rg2", "c2"), 200, {"value": []}),
+        hit("GET", cluster_bindings_url("rg2", "c3"), 200, {"value": FLEET_BINDINGS["c3"]}),
+    ],
+    "cleanup_fic_deletes": [
+        hit("GET", FIC_URL, 200, FIC),
+        *fleet(bindings=UNUSED),
+        hit("GET", FIC_URL, 200, FIC),
+        hit("DELETE", FIC_URL, 200),
+    ],
+    "cleanup_fic_in_use": [
+        hit("GET", FIC_URL, 200, FIC),
+        *fleet(),
+    ],
+    "cleanup_fic_incomplete": [
+        hit("GET", FIC_URL, 200, FIC),
+        *fleet({"c2": [hit("GET", cluster_bindings_url("rg2", "c2"), 403, FORBIDDEN_C2)]}, bindings=UNUSED),
+    ],
+    "cleanup_fic_changed": [
+        hit("GET", FIC_URL, 200, FIC),
+        *fleet(bindings=UNUSED),
+        hit("GET", FIC_URL, 200, {**FIC, "properties": {**FIC["properties"], "subject": "changed"}}),
+    ],
+    "cleanup_fic_none": [
+        hit("GET", FIC_URL, 404, error("NotFound", "Federated identity credential 'aks-identity-binding' not found.")),
+    ],
+    "delete_cleanup_fic": [
+        hit("GET", f"{BINDINGS}/ib1?{API}".replace(f"/{RG}/", "/rg1/").replace(f"/{CLUSTER}/", "/c1/"), 200,
+            binding(name="ib1", rg="rg1", cluster="c1")),
+        hit("DELETE", f"{BINDINGS}/ib1?{API}".replace(f"/{CLUSTER}/", "/c1/"), 202,
+            binding(name="ib1", rg="rg1", cluster="c1", state="Deleting"), {"Location": RESULT}),
+        hit("GET", RESULT, 204),
+        hit("GET", FIC_URL, 200, FIC),
+        # the list can still show the binding being deleted: it must not count as another user
+        *fleet(bindings={**UNUSED, "c1": [binding(name="ib1", rg="rg1", cluster="c1", state="Deleting")]}),
+        hit("GET", FIC_URL, 200, FIC),
+        hit("DELETE", FIC_URL, 200),
+    ],
+    "update_if_match": [
+        hit("GET", PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="1")),
+        hit("PUT", PREVIEW_ITEM, 200, binding(subjects=NEW_SUBJECTS, state="Updating", etag="2"),
+            {"Azure-AsyncOperation": OPERATION.replace("operations/0d4f", "operations/1e5a")}, sent=UPDATE_BODY),
+        hit("GET", OPERATION.replace("operations/0d4f", "operations/1e5a"), 200, op_status("Succeeded")),
+        hit("GET", PREVIEW_ITEM, 200, binding(subjects=NEW_SUBJECTS, etag="3")),
+    ],
+    "update_precondition_failed": [
+        hit("GET", PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="1")),
+        hit("PUT", PREVIEW_ITEM, 412, error(
+            "PreconditionFailed", "The specified precondition 'If-Match' failed: the resource was modified."),
+            sent=UPDATE_BODY),
+        hit("GET", PREVIEW_ITEM, 200, binding(subjects=[{"namespaceSelector": {"matchLabels": [
+            "kubernetes.io/metadata.name=team-z"]}}], etag="4")),
+    ],
+    "create_with_subjects": [
+        hit("GET", PREVIEW_ITEM, 404, BINDING_404),
+        hit("PUT", PREVIEW_ITEM, 201, binding(state="Creating", subjects=OLD_SUBJECTS),
+            {"Azure-AsyncOperation": OPERATION}, sent={"properties": {"managedIdentity": {"resourceId": IDENTITY_ID},
+                                                                      "allowedSubjects": OLD_SUBJECTS}}),
+        hit("GET", OPERATION, 200, op_status("Succeeded")),
+        hit("GET", PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="2")),
     ],
     "rbac_identity_not_found": [
         hit("GET", IDENTITY_URL, 404, error(
