@@ -5,15 +5,18 @@ def load_arguments(loader, _):
     from azext_identitybinding import _validators as v
     from azext_identitybinding import rbac
 
-    with loader.argument_context("aks identity-binding") as c:
-        c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
-                   help="Name of the resource group of the cluster. You can configure the default group "
-                        "using `az configure --defaults group=<name>`.")
-        c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name,
-                   help="Name of the managed Kubernetes (AKS) cluster.")
-        c.argument("name", options_list=["--name", "-n"], type=v.binding_name, completer=None,
-                   help="Name of the identity binding (1-63 characters). The service decides which "
-                        "characters it accepts; lowercase letters and digits always work.")
+    # Registered per command as well as for the group: core azure-cli registers these per command,
+    # and the most specific registration supplies the help text.
+    for scope in ("", " create", " show", " delete", " update"):
+        with loader.argument_context("aks identity-binding" + scope) as c:
+            c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
+                       help="Name of the resource group of the cluster. You can configure the default group "
+                            "using `az configure --defaults group=<name>`.")
+            c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name,
+                       help="Name of the managed Kubernetes (AKS) cluster.")
+            c.argument("name", options_list=["--name", "-n"], type=v.binding_name, completer=None,
+                       help="Name of the identity binding (1-63 characters). The service decides which "
+                            "characters it accepts; lowercase letters and digits always work.")
 
     with loader.argument_context("aks identity-binding create") as c:
         c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],

@@ -34,6 +34,8 @@ os.environ.update({
     "AZURE_CORE_NO_COLOR": "true",
     "AZURE_CORE_SURVEY_MESSAGE": "false",
     "AZURE_CORE_DISABLE_PROGRESS_BAR": "true",
+    # azure-cli < 2.9x asks a web service for suggestions after argument errors: not under test.
+    "AZURE_CORE_ERROR_RECOMMENDATION": "off",
 })
 os.environ.pop("AZURE_EXTENSION_DEV_SOURCES", None)
 

@@ -276,3 +276,14 @@ def test_delete_asks_on_a_terminal_and_deletes_on_yes(monkeypatch):
     r = az("delete_lro", "delete", *BINDING)
     assert r.exit_code == 0, r
     assert r.methods() == ["DELETE", "GET", "GET"]
+
+
+@pytest.mark.parametrize("command", ["create", "show", "list", "delete", "update", "cleanup-fic", "generate-rbac"])
+def test_help_has_our_text_and_two_examples(capsys, command):
+    r = az("no_requests", command, "-h")
+    assert r.exit_code == 0, r
+    text = capsys.readouterr().out
+    examples = text.split("Examples", 1)[1]
+    assert examples.count("az aks identity-binding") >= 2
+    if command in ("show", "delete"):  # our --name help, not core's
+        assert "lowercase letters and digits always work" in " ".join(text.split())

@@ -34,7 +34,8 @@ SUBCOMMANDS = ("create", "show", "list", "delete")
 # Things never copied into the build directory: the wheel is built from a snapshot of the repo
 # so that the build's build/ and *.egg-info never land in (or race with) the working tree.
 _NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__",
-                                      ".pytest_cache", ".hypothesis", "tests", "scripts", ".ci")
+                                      ".pytest_cache", ".hypothesis", ".azext", ".azconfig", "tests",
+                                      "scripts", ".ci")
 
 
 class Installed:
@@ -63,6 +64,7 @@ def _az_env(state):
         "AZURE_CORE_NO_COLOR": "true",
         "AZURE_CORE_SURVEY_MESSAGE": "false",
         "AZURE_CORE_DISABLE_PROGRESS_BAR": "true",
+        "AZURE_CORE_ERROR_RECOMMENDATION": "off",  # azure-cli < 2.7x asks a web service on errors
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",  # `az extension add` runs pip
         "PIP_NO_INPUT": "1",
         "PYTHONIOENCODING": "utf-8",
