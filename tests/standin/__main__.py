@@ -31,10 +31,13 @@ def main(argv=None):
                         help="status polls answered InProgress (0: time only)")
     parser.add_argument("--bindings", type=int, default=0, help="pre-existing bindings on rg1/cluster1")
     parser.add_argument("--fleet", type=int, default=0, help="extra clusters fleet-rg*/fleet-cluster*")
+    parser.add_argument("--login-style", choices=("adfs", "aad"), default="adfs",
+                        help="the login endpoint /metadata/endpoints advertises (both are served)")
     parser.add_argument("--no-stdin-watch", action="store_true", help="do not stop when stdin closes")
     args = parser.parse_args(argv)
 
-    standin = StandIn(lifetime=args.lifetime, state_dir=args.state_dir, latency=args.latency_ms / 1000.0,
+    standin = StandIn(lifetime=args.lifetime, state_dir=args.state_dir, login_style=args.login_style,
+                      latency=args.latency_ms / 1000.0,
                       page_size=args.page_size, lro_retry_after=args.lro_retry_after,
                       lro_duration=args.lro_duration, lro_in_progress_polls=args.lro_in_progress_polls)
     world = standin.world
@@ -49,8 +52,8 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: standin.stop())
     if not args.no_stdin_watch:
         def watch_stdin():
-            try:
-                while sys.stdin.buffer.read(4096):
+            try:  # os.read, not sys.stdin: no buffered-reader lock held at interpreter shutdown
+                while os.read(sys.stdin.fileno(), 4096):
                     pass
             except (OSError, ValueError):
                 pass

@@ -1,17 +1,22 @@
 """Run the real `az` as a subprocess against the stand-in, logged in to a test-only cloud.
 
-How the offline login works (no internet, no patching of az):
-  1. `az cloud register -n IBStandIn --endpoint-resource-manager https://127.0.0.1:<port>/`: az
-     reads the cloud's endpoints from the stand-in's `/metadata/endpoints` (ARM, login endpoint
-     and token audience all point at the stand-in); `az cloud set -n IBStandIn`.
-  2. `az config set core.instance_discovery=false` (azure-cli's documented switch for Azure Stack):
-     MSAL then skips its instance discovery at login.microsoftonline.com and reads the OpenID
-     configuration from the authority itself, i.e. from the stand-in.
-  3. `az login --service-principal -u <SP_CLIENT_ID> -p <secret> --tenant <TENANT>`: MSAL's
-     client-credentials request goes to the stand-in's token endpoint, which checks the secret
-     (generated per stand-in run, known only to it and to this process) and issues a bearer token
-     that only the stand-in accepts; az then lists subscriptions from the stand-in. Every later
-     command reads the token from the MSAL cache in the temporary AZURE_CONFIG_DIR.
+How the offline login works (no internet, no patching of az, nothing faked inside az):
+  1. `az cloud register -n IBStandIn --endpoint-resource-manager https://127.0.0.1:<port>/
+     --endpoint-active-directory https://127.0.0.1:<port>/adfs`: az reads the cloud's endpoints
+     from the stand-in's `/metadata/endpoints` (ARM, token audience, all on the stand-in), and the
+     login endpoint is an AD FS-shaped authority on the stand-in, as on Azure Stack Hub with AD FS;
+     then `az cloud set -n IBStandIn`.
+  2. `az login --service-principal -u <SP_CLIENT_ID> -p <secret> --tenant <TENANT>`: for an AD FS
+     authority MSAL does no instance discovery (the call to login.microsoftonline.com that an
+     unknown Entra-shaped host triggers); it reads `/adfs/.well-known/openid-configuration` and
+     posts the client-credentials request to `/adfs/oauth2/token`, both on the stand-in. The
+     stand-in checks the secret (generated per stand-in run, known only to it and this process)
+     and issues a bearer token that only it accepts; az then lists subscriptions from it. Every
+     later command reads the token from the MSAL cache in the temporary AZURE_CONFIG_DIR.
+  This works with every MSAL-based azure-cli (the minimum-version check runs 2.44). The
+  alternative, an Entra-shaped authority (`login_style="aad"`), needs
+  `az config set core.instance_discovery=false`, which only newer azure-cli honours (2.91 does,
+  2.44 does not: MSAL would then try login.microsoftonline.com).
 TLS is verified normally: REQUESTS_CA_BUNDLE points at the CA the stand-in made at start-up.
 Proxy variables are removed from the subprocess environment, so nothing can be relayed off the
 machine, and AZURE_* settings of the caller never leak in.
@@ -40,6 +45,7 @@ VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "setup.py").read_text()).gro
 _NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
                                       ".hypothesis", "tests", "scripts", ".ci", "bench", ".azext", ".azconfig")
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy")
+_CA_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 
 class HarnessError(RuntimeError):
@@ -73,7 +79,7 @@ def build_wheel(workdir):
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-input",
                            "-q", "-w", str(dist), str(src)], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}, check=False)
-    wheels = sorted(dist.glob("identitybinding-*.whl"))
+    wheels = sorted(dist.glob(f"identitybinding-{VERSION}-*.whl"))
     if proc.returncode != 0 or not wheels:
         raise HarnessError(f"wheel build failed (rc={proc.returncode}):\n{proc.stdout}{proc.stderr}")
     return wheels[-1]
@@ -116,7 +122,7 @@ def az_env(state_dir, ca_path=None):
     state_dir = Path(state_dir)
     env = {k: v for k, v in os.environ.items()
            if not k.upper().startswith("AZURE_") and k.lower() not in _PROXY_VARS
-           and k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "PYTHONPATH")}
+           and k not in _CA_VARS and k != "PYTHONPATH"}
     env.update({
         "AZURE_CONFIG_DIR": str(state_dir / "config"),
         "AZURE_EXTENSION_DIR": str(state_dir / "extensions"),
@@ -145,29 +151,40 @@ class AzState:
     extension dir empty: azure-cli's built-in commands.
     """
 
-    def __init__(self, state_dir, standin, wheel=None):
+    def __init__(self, state_dir, standin, wheel=None, login_style="adfs"):
+        if login_style not in ("adfs", "aad"):
+            raise ValueError(f"login_style must be 'adfs' or 'aad', not {login_style!r}")
         self.state_dir = Path(state_dir)
         self.standin = standin
         self.wheel = wheel
+        self.login_style = login_style
         self.env = az_env(self.state_dir, standin.ca_path)
 
     def az(self, *args, stdin=subprocess.DEVNULL, timeout=120, env=None):
         """Run az in this state; `env` adds variables (e.g. AZURE_HTTP_USER_AGENT to tag requests)."""
         return run_az(args, {**self.env, **(env or {})}, stdin=stdin, timeout=timeout)
 
-    def _must(self, *args):
-        result = self.az(*args)
+    def _must(self, *args, env=None):
+        result = run_az(args, env or self.env, timeout=600)
         if result.returncode != 0 or "Traceback" in result.stderr:
             raise HarnessError(f"set-up step failed: {result!r}")
         return result
 
     def setup(self):
         if self.wheel is not None:
-            self._must("extension", "add", "--source", str(self.wheel), "--yes", "--only-show-errors")
+            # The one step that may need a package registry: pip installs the wheel's dependencies.
+            # It runs with the caller's proxy/CA settings and without the stand-in's CA, which
+            # would otherwise replace the system's for pip's downloads.
+            install_env = {k: v for k, v in self.env.items() if k not in _CA_VARS and k != "NO_PROXY"}
+            install_env.update({k: v for k, v in os.environ.items() if k.lower() in _PROXY_VARS or k in _CA_VARS})
+            self._must("extension", "add", "--source", str(self.wheel), "--yes", "--only-show-errors",
+                       env=install_env)
+        login = self.standin.url + ("/adfs" if self.login_style == "adfs" else "/")
         self._must("cloud", "register", "-n", CLOUD_NAME, "--endpoint-resource-manager", self.standin.url + "/",
-                   "--only-show-errors")
+                   "--endpoint-active-directory", login, "--only-show-errors")
         self._must("cloud", "set", "-n", CLOUD_NAME, "--only-show-errors")
-        self._must("config", "set", "core.instance_discovery=false", "--only-show-errors")
+        if self.login_style == "aad":
+            self._must("config", "set", "core.instance_discovery=false", "--only-show-errors")
         login = self._must("login", "--service-principal", "-u", SP_CLIENT_ID, "-p", self.standin.sp_secret,
                            "--tenant", TENANT, "--only-show-errors", "-o", "json")
         if self.standin.sp_secret in login.stdout + login.stderr:

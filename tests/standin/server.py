@@ -11,8 +11,9 @@ Test-only. It behaves like the real services as described in shared/reference/ar
 * ARM error bodies ({"error": {"code", "message"}}), 401 without a valid bearer token, 400 for an
   unknown api-version, 404 ResourceGroupNotFound / ResourceNotFound as the live service words them;
 * the cloud metadata (`/metadata/endpoints`), the OpenID configuration and the OAuth2 token
-  endpoint of a test tenant, so that `az cloud register` and `az login --service-principal` work
-  against it with a client secret that exists only here.
+  endpoint of a test tenant, Entra-ID shaped (`/<tenant>/v2.0/...`) and AD FS shaped (`/adfs/...`,
+  as on Azure Stack Hub), so that `az cloud register` and `az login --service-principal` work
+  against it with a client secret that exists only here (see azcli.py for how az is set up).
 
 Per-request latency and fault injection (`Fault`) are configurable, per route/path/method and
 count. Every request is recorded (`StandIn.requests()`) so tests can assert what was sent.
@@ -28,6 +29,7 @@ import hmac
 import json
 import re
 import secrets
+import shutil
 import socket
 import ssl
 import struct
@@ -67,8 +69,10 @@ AKS_FIC_NAME = "aks-identity-binding"
 _SEG = r"([^/]+)"
 _ROUTES = [
     ("metadata", r"/metadata/endpoints"),
-    ("oidc", rf"/{_SEG}/v2\.0/\.well-known/openid-configuration"),
+    ("oidc", rf"/{_SEG}/v2\.0/\.well-known/openid-configuration"),   # Entra ID shaped: /<tenant>/v2.0/...
     ("token", rf"/{_SEG}/oauth2/v2\.0/token"),
+    ("oidc", r"/(adfs)/\.well-known/openid-configuration"),              # AD FS shaped (Azure Stack Hub)
+    ("token", r"/(adfs)/oauth2/token"),
     ("subscriptions", r"/subscriptions"),
     ("tenants", r"/tenants"),
     ("subscription", rf"/subscriptions/{_SEG}"),
@@ -395,13 +399,15 @@ class StandIn:
     `sp_secret` the client secret of the test service principal `SP_CLIENT_ID`.
     """
 
-    def __init__(self, lifetime=600.0, state_dir=None, seed=True, **settings):
+    def __init__(self, lifetime=600.0, state_dir=None, seed=True, login_style="adfs", **settings):
+        self._initial_settings = dict(settings)
         self.settings = Settings()
         self.settings.update(**settings)
         self.world = World()
         if seed:
             self.world.seed_default()
         self.lifetime = lifetime
+        self.login_style = login_style  # what /metadata/endpoints advertises: "adfs" or "aad"
         self.sp_secret = "standin-" + secrets.token_urlsafe(24)
         self.admin_key = secrets.token_urlsafe(16)
         self._sign_key = secrets.token_bytes(16)
@@ -410,11 +416,13 @@ class StandIn:
         self._requests = []
         self.cluster_settings = {}  # (rg, cluster) lower-case -> {"put_lro_headers": ..., ...}
         self._lock = threading.RLock()
+        self._own_state_dir = state_dir is None  # a temp dir of ours: removed (with the CA key) on stop
         self._state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="arm-standin-"))
         self._httpd = None
         self._thread = None
         self._timer = None
         self.stopped = threading.Event()
+        self._stop_lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -439,10 +447,14 @@ class StandIn:
     def stop(self):
         if self._timer:
             self._timer.cancel()
-        if self._httpd and not self.stopped.is_set():
-            self.stopped.set()
+        with self._stop_lock:
+            if self._httpd is None or self.stopped.is_set():
+                return
             self._httpd.shutdown()
             self._httpd.server_close()
+            if self._own_state_dir:
+                shutil.rmtree(self._state_dir, ignore_errors=True)
+            self.stopped.set()
 
     def __enter__(self):
         return self.start()
@@ -487,7 +499,7 @@ class StandIn:
             return copy.deepcopy(found)
 
     def reset(self, seed=True):
-        """Forget resources, faults, requests and settings changes (tokens stay valid)."""
+        """Back to the start: resources, faults, requests, settings (tokens stay valid)."""
         with self._lock:
             self.world = World()
             if seed:
@@ -496,6 +508,7 @@ class StandIn:
             self._requests.clear()
             self.cluster_settings.clear()
             self.settings = Settings()
+            self.settings.update(**self._initial_settings)
 
     # -- request handling (called by _Handler) ----------------------------------------------------
 
@@ -589,10 +602,11 @@ class StandIn:
     # -- login ------------------------------------------------------------------------------------
 
     def _do_metadata(self, method, args, query, body, fault):
+        adfs = self.login_style == "adfs"
         return _Response(200, {
             "name": CLOUD_NAME, "portal": self.url + "/portal",
-            "authentication": {"loginEndpoint": self.url + "/", "audiences": [AUDIENCE], "tenant": "common",
-                               "identityProvider": "AAD"},
+            "authentication": {"loginEndpoint": self.url + ("/adfs" if adfs else "/"), "audiences": [AUDIENCE],
+                               "tenant": "adfs" if adfs else "common", "identityProvider": "ADFS" if adfs else "AAD"},
             "resourceManager": self.url + "/", "media": self.url + "/media/", "graphAudience": AUDIENCE + "graph/",
             "graph": self.url + "/graph/", "gallery": self.url + "/gallery/", "batch": AUDIENCE + "batch/",
             "sqlManagement": self.url + "/sql/", "vmImageAliasDoc": self.url + "/aliases.json",
@@ -600,17 +614,21 @@ class StandIn:
             "suffixes": {"storage": "standin.invalid", "keyVaultDns": "vault.standin.invalid",
                          "sqlServerHostname": "database.standin.invalid",
                          "acrLoginServer": "azurecr.standin.invalid"},
+            # the older (api-version 1.0/2015-01-01) shape, read by msrestazure in azure-cli < 2.5x
+            "galleryEndpoint": self.url + "/gallery/", "graphEndpoint": AUDIENCE + "graph/",
+            "portalEndpoint": self.url + "/portal/",
         })
 
     def _do_oidc(self, method, args, query, body, fault):
         tenant = args[0]
         base = f"{self.url}/{tenant}"
+        oauth = f"{base}/oauth2" if tenant.lower() == "adfs" else f"{base}/oauth2/v2.0"
         return _Response(200, {
-            "issuer": f"{self.url}/{self.world.tenant}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
+            "issuer": f"{self.url}/adfs" if tenant.lower() == "adfs" else f"{self.url}/{self.world.tenant}/v2.0",
+            "authorization_endpoint": f"{oauth}/authorize",
+            "token_endpoint": f"{oauth}/token",
+            "device_authorization_endpoint": f"{oauth}/devicecode",
+            "jwks_uri": f"{base}/discovery/keys",
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
             "tenant_region_scope": "NA",
