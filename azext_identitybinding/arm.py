@@ -70,7 +70,7 @@ class ArmClient:
         if missing_ok and response.status_code == 404 and _missing(response, ref) == "binding":
             return None
         _check(response, ref, "read")
-        return response.json()
+        return _json(response)
 
     def list_bindings(self, ref):
         return self._list(ref.url(collection=True), ref, BINDINGS_API_VERSION)
@@ -78,7 +78,8 @@ class ArmClient:
     def put_binding(self, ref, body, wait=True, api_version=BINDINGS_API_VERSION, if_match=None):
         """Create or replace. With if_match, a 412 (someone else changed it) raises PreconditionFailed."""
         headers = {"If-Match": if_match} if if_match else None
-        response = self._send("PUT", ref.url(), body=body, api_version=api_version, headers=headers)
+        response = self._send_change("PUT", ref, "update" if if_match else "create", body=body,
+                                     api_version=api_version, headers=headers)
         if response.status_code == 412:
             raise PreconditionFailed(_error(response))
         _check(response, ref, "update" if if_match else "create")
@@ -99,7 +100,7 @@ class ArmClient:
 
     def delete_binding(self, ref, wait=True):
         """Delete; True if something was deleted, False if the binding did not exist."""
-        response = self._send("DELETE", ref.url())
+        response = self._send_change("DELETE", ref, "delete")
         if response.status_code == 204:
             return False
         if response.status_code == 404 and _missing(response, ref) == "binding":
@@ -121,7 +122,7 @@ class ArmClient:
                 f"Managed identity '{identity_id}' was not found. Check the id with `az identity list "
                 f"-o table` (and the subscription in the id). The service said: ({code}) {message}")
         _check(response, IdentityRef(identity_id), "read")
-        return response.json()
+        return _json(response)
 
     def get_fic(self, identity_id, name=FIC_NAME):
         """A federated identity credential of the identity, or None if it does not exist."""
@@ -136,6 +137,35 @@ class ArmClient:
         if response.status_code != 404:
             _check(response, IdentityRef(identity_id), "delete")
 
+    def list_fics(self, identity_id):
+        """Every federated identity credential of the identity (all pages)."""
+        from azure.cli.core.azclierror import ResourceNotFoundError
+        ref = IdentityRef(identity_id)
+        response = self._send("GET", f"{quote(identity_id.rstrip('/'))}/federatedIdentityCredentials",
+                              api_version=IDENTITY_API_VERSION)
+        if response.status_code == 404:
+            raise ResourceNotFoundError(f"Managed identity '{identity_id}' was not found. The service said: "
+                                        f"({_error(response)[0]}) {_error(response)[1]}")
+        _check(response, ref, "list")
+        page = response.json()
+        rest = self._list(page["nextLink"], ref, IDENTITY_API_VERSION) if page.get("nextLink") else []
+        return (page.get("value") or []) + rest
+
+    # -- one cluster ---------------------------------------------------------------------------
+
+    def get_cluster(self, ref):
+        """The managed cluster of a BindingRef (its name need not be set)."""
+        from azure.cli.core.azclierror import ResourceNotFoundError
+        response = self._send("GET", _cluster_url(ref), api_version=CLUSTERS_API_VERSION)
+        if response.status_code == 404:
+            missing = "group" if _error(response)[0] == "ResourceGroupNotFound" else "cluster"
+            what = (f"Resource group '{ref.resource_group}'" if missing == "group"
+                    else f"Cluster '{ref.cluster}' in resource group '{ref.resource_group}'")
+            raise ResourceNotFoundError(f"{what} was not found. The service said: ({_error(response)[0]}) "
+                                        f"{_error(response)[1]}")
+        _check(response, ref, "read")
+        return response.json()
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def _list(self, url, ref, api_version):
@@ -143,7 +173,7 @@ class ArmClient:
         while url:
             response = self._send("GET", url, api_version=api_version)
             _check(response, ref, "list")
-            page = response.json()
+            page = _json(response)
             items.extend(page.get("value") or [])
             url = page.get("nextLink")
         return items
@@ -157,15 +187,35 @@ class ArmClient:
         request = HttpRequest(method, url, json=body, headers=headers)
         return self._client.send_request(request)
 
+    def _send_change(self, method, ref, action, **kwargs):
+        """PUT/DELETE of a binding: a connection lost after sending may hide an accepted request."""
+        from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+        from azure.cli.core.azclierror import AzureConnectionError
+        try:
+            return self._send(method, ref.url(), **kwargs)
+        except (ServiceRequestError, ServiceResponseError) as ex:
+            raise AzureConnectionError(
+                f"The connection to Azure failed while sending the {action} request for identity binding "
+                f"{ref.describe()} ({ex}). The request may have been accepted: check with "
+                f"`{ref.show_command()}` before you run {action} again.") from ex
+
     def _finish_put(self, response, ref, api_version):
-        state = ((response.json() or {}).get("properties") or {}).get("provisioningState", "Succeeded")
+        state = ((_json(response, missing_ok=True) or {}).get("properties") or {}).get("provisioningState",
+                                                                                      "Succeeded")
         if response.status_code == 201 or _operation_url(response) or state.lower() not in _TERMINAL:
             self._wait(response, ref, "create")
-            final = self._send("GET", ref.url(), api_version=api_version)
-            _check(final, ref, "read")
-            resource = final.json()
+            from azure.core.exceptions import AzureError
+            from azure.cli.core.azclierror import AzCLIError, AzureResponseError
+            try:
+                final = self._send("GET", ref.url(), api_version=api_version)
+                _check(final, ref, "read")
+                resource = _json(final)
+            except (AzCLIError, AzureError) as ex:
+                cls = type(ex) if isinstance(ex, AzCLIError) else AzureResponseError
+                raise cls(f"The create of identity binding {ref.describe()} succeeded, but reading the binding "
+                          f"afterwards failed: {ex} Check it with `{ref.show_command()}`.") from ex
         else:
-            resource = response.json()
+            resource = _json(response)
         state = (resource.get("properties") or {}).get("provisioningState", "")
         if state.lower() in ("failed", "canceled"):
             from azure.cli.core.azclierror import AzureResponseError
@@ -190,7 +240,7 @@ class ArmClient:
             if self.progress:
                 self.progress.end()
         if status.lower() != "succeeded":
-            error = (response.json() or {}).get("error") or {}
+            error = (_json(response, missing_ok=True) or {}).get("error") or {}
             raise AzureResponseError(
                 f"The {action} of identity binding {ref.describe()} ended {status}: "
                 f"({error.get('code', 'NoErrorCode')}) {error.get('message', 'the service gave no message')} "
@@ -205,7 +255,7 @@ class ArmClient:
             if status_url:
                 response = self._send("GET", status_url)
                 _check(response, ref, action)
-                status = (response.json() or {}).get("status", "")
+                status = (_json(response) or {}).get("status", "")
             elif location_url:
                 response = self._send("GET", location_url)
                 if response.status_code == 202:
@@ -218,7 +268,7 @@ class ArmClient:
                 if response.status_code == 404 and action == "delete":
                     return "Succeeded", response
                 _check(response, ref, "read")
-                status = ((response.json() or {}).get("properties") or {}).get("provisioningState", "")
+                status = ((_json(response) or {}).get("properties") or {}).get("provisioningState", "")
             if status.lower() in _TERMINAL:
                 return status, response
 
@@ -276,12 +326,20 @@ def _transport(**kwargs):
     return RequestsTransport(session=session, session_owner=True, **kwargs)
 
 
+def _cluster_url(ref):
+    return (f"/subscriptions/{quote(ref.subscription_id)}/resourceGroups/{quote(ref.resource_group)}"
+            f"/providers/Microsoft.ContainerService/managedClusters/{quote(ref.cluster)}")
+
+
 def _fic_url(identity_id, name):
     return f"{quote(identity_id.rstrip('/'))}/federatedIdentityCredentials/{quote(name)}"
 
 
 class IdentityRef:
     """A user-assigned identity, described the way error messages need it."""
+
+    read_hint = ("Reading a user-assigned identity needs 'Microsoft.ManagedIdentity/userAssignedIdentities/read' "
+                 "on the identity (for example the 'Managed Identity Operator' role).")
 
     def __init__(self, identity_id):
         self.identity_id = identity_id
@@ -298,6 +356,21 @@ def _retry_after(response):
     except (TypeError, ValueError):
         return DEFAULT_POLL_SECONDS
     return min(max(seconds, 0), MAX_POLL_SECONDS)
+
+
+def _json(response, missing_ok=False):
+    """The JSON body of a 2xx answer; an azclierror, not a stack trace, if it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        if missing_ok:
+            return None
+        from azure.cli.core.azclierror import AzureResponseError
+        text = " ".join((response.text() or "").split())[:300]
+        raise AzureResponseError(
+            f"Azure answered HTTP {response.status_code} with a body that is not JSON "
+            f"({response.headers.get('Content-Type') or 'no content type'}); a proxy or gateway in between "
+            f"may have answered instead: {text!r}") from None
 
 
 def _operation_url(response):
@@ -366,7 +439,7 @@ def _check(response, ref, action):
     if status == 401:
         raise err.UnauthorizedError(f"Not authenticated for this request. {service} Run `az login` and retry.")
     if status == 403:
-        hint = _FORBIDDEN_HINT.get(action, _READ_HINT)
+        hint = _FORBIDDEN_HINT.get(action, getattr(ref, "read_hint", _READ_HINT))
         raise err.ForbiddenError(f"Permission denied. {hint} {service}")
     if status == 409:
         raise err.AzureResponseError(f"The request conflicts with the current state of {ref.describe()}. "
