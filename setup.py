@@ -23,7 +23,9 @@ setup(
     ],
     packages=find_packages(include=["azext_identitybinding", "azext_identitybinding.*"]),
     package_data={"azext_identitybinding": ["azext_metadata.json"]},
-    # Everything we import ships with azure-cli itself (azure-cli-core, knack, azure-core,
-    # azure-mgmt-core); nothing to install alongside the extension.
-    install_requires=[],
+    # Everything else we import ships with azure-cli itself (azure-cli-core, knack, azure-core,
+    # azure-mgmt-core). `check` talks to the cluster through the official Kubernetes client (see
+    # README, "Dependencies"); 35.0.0 is the newest release without aiohttp/pydantic/google-auth in
+    # its requirements and it accepts the urllib3 1.26 that older azure-cli releases ship.
+    install_requires=["kubernetes==35.0.0"],
 )

@@ -5,8 +5,6 @@ defer everything else to the command handlers.
 """
 from azure.cli.core import AzCommandsLoader
 
-from azext_identitybinding._help import helps  # noqa: F401  pylint: disable=unused-import
-
 
 class IdentityBindingCommandsLoader(AzCommandsLoader):
 
@@ -16,7 +14,9 @@ class IdentityBindingCommandsLoader(AzCommandsLoader):
         super().__init__(cli_ctx=cli_ctx, custom_command_type=custom)
 
     def load_command_table(self, args):
+        from azext_identitybinding import _help
         from azext_identitybinding.commands import load_command_table
+        _help.register()
         load_command_table(self, args)
         return self.command_table
 

@@ -28,3 +28,15 @@ def binding_table(result):
     if isinstance(result, list):
         return [_row(b) for b in result]
     return [_row(result)] if result else []
+
+
+def check_table(result):
+    """One row per check, status first so failures stand out; a check's fix on the row below it, in
+    the same wide column, so the table stays three columns wide."""
+    rows = []
+    for i in result or []:
+        rows.append(OrderedDict([("Status", (i.get("status") or "").upper()), ("Check", i.get("check", "")),
+                                 ("Detail", i.get("detail", ""))]))
+        if i.get("fix"):
+            rows.append(OrderedDict([("Status", ""), ("Check", "  fix:"), ("Detail", i["fix"])]))
+    return rows

@@ -1,10 +1,11 @@
 """Help text for `az aks identity-binding`."""
-from knack.help_files import helps
+
+HELP = {}
 
 _ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/" \
       "Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity"
 
-helps["aks identity-binding"] = """
+HELP["aks identity-binding"] = """
 type: group
 short-summary: Share one user-assigned managed identity across many AKS clusters through identity bindings.
 long-summary: |
@@ -23,7 +24,7 @@ long-summary: |
     Exit codes: 0 success, 1 error, 2 invalid arguments, 3 not found.
 """
 
-helps["aks identity-binding create"] = f"""
+HELP["aks identity-binding create"] = f"""
 type: command
 short-summary: Bind a user-assigned managed identity to a cluster.
 long-summary: |
@@ -42,7 +43,7 @@ examples:
     text: az aks identity-binding create -g myGroup --cluster-name myCluster -n myidentitybinding --managed-identity-resource-id {_ID} --query properties.managedIdentity.clientId -o tsv
 """
 
-helps["aks identity-binding show"] = """
+HELP["aks identity-binding show"] = """
 type: command
 short-summary: Show an identity binding of a cluster.
 long-summary: Exits with code 3 when the cluster or the binding does not exist.
@@ -55,7 +56,7 @@ examples:
     text: az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding -o none
 """
 
-helps["aks identity-binding list"] = """
+HELP["aks identity-binding list"] = """
 type: command
 short-summary: List the identity bindings of a cluster, or find every binding of an identity.
 long-summary: |
@@ -74,7 +75,7 @@ examples:
     text: az aks identity-binding list -g myGroup --cluster-name myCluster --query "[].properties.managedIdentity.clientId" -o tsv
 """
 
-helps["aks identity-binding delete"] = """
+HELP["aks identity-binding delete"] = """
 type: command
 short-summary: Delete an identity binding from a cluster.
 long-summary: |
@@ -91,7 +92,7 @@ examples:
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --cleanup-fic --yes
 """
 
-helps["aks identity-binding cleanup-fic"] = """
+HELP["aks identity-binding cleanup-fic"] = """
 type: command
 short-summary: Delete an identity's 'aks-identity-binding' federated credential once no binding uses it.
 long-summary: |
@@ -108,7 +109,7 @@ examples:
     text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
 """
 
-helps["aks identity-binding update"] = """
+HELP["aks identity-binding update"] = """
 type: command
 short-summary: Replace the allowed subjects of an identity binding (preview API).
 long-summary: |
@@ -124,7 +125,7 @@ examples:
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allowed-subjects-from-file subjects.json
 """
 
-helps["aks identity-binding generate-rbac"] = """
+HELP["aks identity-binding generate-rbac"] = """
 type: command
 short-summary: Generate the Kubernetes RBAC that lets service accounts use a bound identity.
 long-summary: |
@@ -143,3 +144,37 @@ examples:
   - name: Grant every service account of a namespace (broader), reading the identity by resource id.
     text: az aks identity-binding generate-rbac --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --namespace team-a -o json
 """
+
+HELP["aks identity-binding check"] = """
+type: command
+short-summary: Diagnose why a workload cannot get tokens through an identity binding, and say what to fix.
+long-summary: |
+    Checks the whole chain for one service account and prints one item per check:
+    {check, status: pass|warn|fail|skip, detail, fix}. Every failure has a fix (a
+    command to run). In Azure: the cluster (workload identity on, no API server VNet
+    integration), the binding and its state, the identity, and its federated credential
+    'aks-identity-binding' (issuer, and how many of the 20 slots are used). In the
+    cluster (through the kubeconfig): the service account and its client-id / tenant-id
+    annotations, the RBAC grant tested with a SubjectAccessReview at cluster scope (not
+    `kubectl auth can-i`, which answers "no" for this resource), ClusterRole rules meant
+    for the identity that grant nothing, who else can use the identity, the webhook
+    version, the namespace's kube-root-ca.crt, and the live pods of the service
+    account. --pod-file also checks a manifest's pod template offline.
+    A check that cannot run (no kubeconfig, no permission, cluster unreachable) is
+    reported as skip with the reason. Exit code: 0 when nothing fails, 1 when a check
+    fails (the list is printed first), 2 for invalid arguments.
+examples:
+  - name: Check a workload's service account against a binding, as a table.
+    text: az aks identity-binding check -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/workload -o table
+  - name: Check by identity, with a given kubeconfig context, and the Deployment manifest too.
+    text: az aks identity-binding check -g myGroup --cluster-name myCluster --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --service-account demo/workload --context myCluster --pod-file deploy.yaml
+  - name: In CI, check only Azure and the manifest (no cluster access), and list what fails.
+    text: az aks identity-binding check -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/workload --skip-cluster --pod-file deploy.yaml --query "[?status=='fail']"
+"""
+
+
+def register():
+    """Install our help. Called when our command table loads, which is after core azure-cli has
+    registered its own help for the same commands: ours must replace it whatever was imported first."""
+    from knack.help_files import helps
+    helps.update(HELP)

@@ -98,3 +98,29 @@ def load_arguments(loader, _):
         c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
                         "comes from Azure, required with --include-service-accounts and --client-id.")
+
+    with loader.argument_context("aks identity-binding check") as c:
+        c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
+                   help="Name of the resource group of the cluster.")
+        c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name,
+                   help="Name of the AKS cluster the workload runs on.")
+        c.argument("service_account", options_list=["--service-account"],
+                   type=v.rbac_type(rbac.parse_service_account),
+                   help="The workload's service account, as NAMESPACE/NAME.")
+        c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
+                   help="Name of the identity binding to check; its identity is read from it.")
+        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
+                   type=v.identity_resource_id, arg_group="Identity",
+                   help="Resource ID of the user-assigned identity; its binding on the cluster is found by "
+                        "listing. Without it and without -n, the cluster's only binding is checked.")
+        c.argument("kubeconfig", options_list=["--kubeconfig"], type=v.kubeconfig_path, arg_group="Cluster access",
+                   help="Kubeconfig to reach the cluster with. Default: $KUBECONFIG, else ~/.kube/config.")
+        c.argument("context", options_list=["--context"], type=v.kube_context, arg_group="Cluster access",
+                   help="Kubeconfig context to use. Default: the current context.")
+        c.argument("skip_cluster", options_list=["--skip-cluster"], action="store_true",
+                   arg_group="Cluster access",
+                   help="Check only Azure (and --pod-file); report every in-cluster check as skipped.")
+        c.argument("pod_files", options_list=["--pod-file"], nargs="+", action="extend", type=v.pod_file,
+                   help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
+                        "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
+                        "Repeatable.")

@@ -187,3 +187,46 @@ def validate_update(namespace):
         raise BadArguments(("choose one of " if given else "give the new allowed subjects with ") +
                            "--allowed-subjects-from-file FILE or --allow-namespace NAMESPACE [...] (optionally "
                            "with --allow-service-account-label KEY=VALUE).")
+
+
+def kubeconfig_path(value):
+    import os
+    path = (value or "").strip()
+    if not path:
+        raise ArgumentTypeError("the kubeconfig path must not be empty.")
+    missing = [p for p in path.split(os.pathsep) if p and not os.path.isfile(os.path.expanduser(p))]
+    if missing:
+        raise ArgumentTypeError(f"no kubeconfig file at {missing[0]!r}.")
+    return path
+
+
+def kube_context(value):
+    value = (value or "").strip()
+    if not value:
+        raise ArgumentTypeError("the context name must not be empty.")
+    return value
+
+
+def pod_file(path):
+    """(path, documents) of a workload manifest; refused unless it holds at least one pod template."""
+    import yaml
+    from azext_identitybinding.workload import workloads
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            documents = [d for d in yaml.safe_load_all(f) if d is not None]
+    except OSError as ex:
+        raise ArgumentTypeError(f"cannot read {path!r}: {ex.strerror}.") from None
+    except yaml.YAMLError as ex:
+        raise ArgumentTypeError(f"{path!r} is not valid YAML or JSON: {ex}".rstrip(".") + ".") from None
+    if not workloads(documents, "default"):
+        kinds = sorted({str(d.get("kind")) for d in documents if isinstance(d, dict)}) or ["nothing"]
+        raise ArgumentTypeError(f"{path!r} holds {', '.join(kinds)}; expected a Pod, Deployment, StatefulSet, "
+                                "DaemonSet, ReplicaSet, Job or CronJob.")
+    return path, documents
+
+
+def validate_check(namespace):
+    if namespace.name and namespace.managed_identity_resource_id:
+        raise BadArguments("give the identity one way: -n BINDING or --managed-identity-resource-id ID, not both.")
+    if namespace.skip_cluster and (namespace.kubeconfig or namespace.context):
+        raise BadArguments("--skip-cluster reads no kubeconfig; drop --kubeconfig/--context, or --skip-cluster.")

@@ -19,7 +19,7 @@ IDENTITY_API_VERSION = "2024-11-30"                # Microsoft.ManagedIdentity (
 CLUSTERS_API_VERSION = BINDINGS_API_VERSION        # managedClusters: same resource provider
 
 FIC_NAME = "aks-identity-binding"  # the federated credential AKS keeps on a bound identity
-FLEET_WORKERS = 24                 # concurrent cluster reads in a fleet scan (and HTTP connections)
+FLEET_WORKERS = 32                 # concurrent cluster reads in a fleet scan (and HTTP connections)
 
 DEFAULT_POLL_SECONDS = 5      # when the service sends no Retry-After
 MAX_POLL_SECONDS = 60         # cap on a Retry-After we honour
@@ -130,7 +130,7 @@ class ArmClient:
         if response.status_code == 404:
             return None
         _check(response, IdentityRef(identity_id), "read")
-        return response.json()
+        return _json(response)
 
     def delete_fic(self, identity_id, name=FIC_NAME):
         response = self._send("DELETE", _fic_url(identity_id, name), api_version=IDENTITY_API_VERSION)
@@ -147,7 +147,7 @@ class ArmClient:
             raise ResourceNotFoundError(f"Managed identity '{identity_id}' was not found. The service said: "
                                         f"({_error(response)[0]}) {_error(response)[1]}")
         _check(response, ref, "list")
-        page = response.json()
+        page = _json(response)
         rest = self._list(page["nextLink"], ref, IDENTITY_API_VERSION) if page.get("nextLink") else []
         return (page.get("value") or []) + rest
 
@@ -164,7 +164,7 @@ class ArmClient:
             raise ResourceNotFoundError(f"{what} was not found. The service said: ({_error(response)[0]}) "
                                         f"{_error(response)[1]}")
         _check(response, ref, "read")
-        return response.json()
+        return _json(response)
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -281,3 +281,21 @@ def confirm_cleanup(command_args):
     except NoTTYException:
         raise NoTTYError(f"Refusing to delete {what} without confirmation: there is no terminal to ask on. "
                          "Add --yes to confirm.") from None
+
+
+def check_identity_binding(cmd, resource_group_name, cluster_name, service_account, name=None,
+                           managed_identity_resource_id=None, kubeconfig=None, context=None, skip_cluster=False,
+                           pod_files=None):
+    """Diagnose the whole chain for one workload; exit code 1 (after the list) when a check fails."""
+    from azure.cli.core.azclierror import UnclassifiedUserFault
+    from azext_identitybinding import check, checkfacts, diagnose
+    from azext_identitybinding._client_factory import cf_arm
+    target = checkfacts.Target(resource_group_name, cluster_name, service_account, binding_name=name,
+                               identity_id=managed_identity_resource_id, kubeconfig=kubeconfig, context=context,
+                               skip_cluster=skip_cluster, pod_files=pod_files or [])
+    items = check.evaluate(diagnose.gather(cf_arm(cmd.cli_ctx), target))
+    failed = check.failed(items)
+    if failed:
+        _fail_after_output(cmd.cli_ctx, UnclassifiedUserFault(
+            f"{len(failed)} check(s) failed: {', '.join(failed)}. Each has a fix in the list above."))
+    return items

@@ -25,17 +25,18 @@ VENV="${1:-$ROOT/.venv-min/azure-cli-$MIN}"
 #  - azure-core, azure-mgmt-core, requests, urllib3 (2.44.0): late-2022 releases, no newer than
 #    what the 2.44 installers bundled, so the old azure-core API that azext_identitybinding/arm.py
 #    relies on is what gets tested (the main environment covers today's).
+#  - kubernetes: the extension's one dependency (setup.py), as `az extension add` would install it.
 #  - test tools: azure-cli < 2.5x requires packaging<22, which rules out pytest 9 and wheel >= 0.46.
 case "$MIN" in
   2.44.0)
     PINS=(azure-mgmt-rdbms==10.2.0b5 azure-core==1.24.0 azure-mgmt-core==1.3.2 requests==2.28.1 urllib3==1.26.12
-          pytest==8.4.2 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.45.1) ;;
+          kubernetes==35.0.0 pytest==8.4.2 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.45.1) ;;
   2.61.0)
     PINS=(azure-mgmt-rdbms==10.2.0b16
-          pytest==9.2.0 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.48.0) ;;
+          kubernetes==35.0.0 pytest==9.2.0 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.48.0) ;;
   *)
     echo "note: no pins recorded for azure-cli $MIN in $0; using whatever pip resolves" >&2
-    PINS=(pytest vcrpy PyYAML hypothesis wheel) ;;
+    PINS=(kubernetes==35.0.0 pytest vcrpy PyYAML hypothesis wheel) ;;
 esac
 
 WANT="$(printf '%s\n' "python $("$PY" -c 'import sys; print(sys.version.split()[0])')" "azure-cli==$MIN" "${PINS[@]}")"

@@ -352,6 +352,346 @@ CASSETTES = {
 }
 
 
+# -- `check`: ARM and Kubernetes API traffic -----------------------------------------------------
+# The cluster's API server as `az aks get-credentials` writes it into the kubeconfig. Kubernetes
+# objects follow the API's JSON: single GETs carry kind/apiVersion, list items do not; errors are
+# metav1.Status; a SubjectAccessReview comes back with its spec and a status.
+FQDN = "cluster1-dns-4f2a9c1e.hcp.eastus2.azmk8s.io"
+KUBE = f"https://{FQDN}:443"
+NS, SA = "demo", "workload"
+CLUSTER_URL = f"{ARM}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{CLUSTER}?{API}"
+FICS_URL = f"{ARM}{IDENTITY_ID}/federatedIdentityCredentials?api-version=2024-11-30"
+CRB_NAME = f"use-mi-{CLIENT_ID}"
+WEBHOOK_IMAGE = "mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.6.0-alpha.1"
+
+
+def managed_cluster(workload_identity=True, vnet_integration=False):
+    props = {
+        "provisioningState": "Succeeded", "powerState": {"code": "Running"}, "kubernetesVersion": "1.34",
+        "currentKubernetesVersion": "1.34.1", "dnsPrefix": "cluster1-dns", "fqdn": FQDN,
+        "azurePortalFQDN": FQDN.replace(".hcp.", ".portal.hcp."), "nodeResourceGroup": f"MC_{RG}_{CLUSTER}_eastus2",
+        "enableRBAC": True,
+        "oidcIssuerProfile": {"enabled": workload_identity, "issuerURL": f"https://eastus2.oic.prod-aks.azure.com/"
+                                                                         f"{TENANT}/9d1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5d/"},
+        "securityProfile": {"workloadIdentity": {"enabled": workload_identity}},
+    }
+    if vnet_integration:
+        props["apiServerAccessProfile"] = {"enableVnetIntegration": True, "subnetId": (
+            f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/apiserver")}
+    return {"id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{CLUSTER}",
+            "location": "eastus2", "name": CLUSTER, "type": "Microsoft.ContainerService/ManagedClusters",
+            "sku": {"name": "Base", "tier": "Free"},
+            "identity": {"type": "SystemAssigned", "principalId": "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "tenantId": TENANT},
+            "properties": props}
+
+
+OTHER_FIC = {"id": f"{IDENTITY_ID}/federatedIdentityCredentials/github-deploy", "name": "github-deploy",
+             "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+             "properties": {"issuer": "https://token.actions.githubusercontent.com",
+                            "subject": "repo:contoso/app:environment:prod", "audiences": ["api://AzureADTokenExchange"]}}
+
+
+def kube_hit(method, path, status, body, query="", sent=None):
+    response = hit(method, f"{KUBE}{path}" + (f"?{query}" if query else ""), status, body, sent=sent)
+    response["response"]["headers"]["content-type"] = ["application/json"]
+    return response
+
+
+def kube_status(code, reason, message, details=None):
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, **({"details": details} if details else {}), "code": code}
+
+
+def kube_list(kind, api_version, items):
+    return {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": "918273"}, "items": items}
+
+
+def service_account(annotations=None):
+    if annotations is None:
+        annotations = {"azure.workload.identity/client-id": CLIENT_ID, "azure.workload.identity/tenant-id": TENANT}
+    return {"kind": "ServiceAccount", "apiVersion": "v1",
+            "metadata": {"name": SA, "namespace": NS, "uid": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
+                         "resourceVersion": "4711", "creationTimestamp": "2026-11-20T09:00:00Z",
+                         "labels": {"app.kubernetes.io/managed-by": "azext-identitybinding"},
+                         "annotations": annotations}}
+
+
+def cluster_role(name, rules):
+    return {"metadata": {"name": name, "uid": f"c1a2b3d4-0000-4000-8000-{sum(map(ord, name)):012d}",
+                         "resourceVersion": "512", "creationTimestamp": "2026-11-20T09:00:00Z"}, "rules": rules}
+
+
+def role_binding(name, role, subjects):
+    return {"metadata": {"name": name, "resourceVersion": "513", "creationTimestamp": "2026-11-20T09:00:00Z"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": subjects}
+
+
+GOOD_RULE = {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [CLIENT_ID], "verbs": ["use-managed-identity"]}
+SA_SUBJECT = {"kind": "ServiceAccount", "name": SA, "namespace": NS}
+SYSTEM_ROLES = [
+    cluster_role("cluster-admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                                   {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
+    cluster_role("system:basic-user", [{"apiGroups": ["authorization.k8s.io"],
+                                        "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                                        "verbs": ["create"]}]),
+]
+SYSTEM_BINDINGS = [
+    role_binding("cluster-admin", "cluster-admin", [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io",
+                                                     "name": "system:masters"}]),
+    role_binding("system:basic-user", "system:basic-user", [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io",
+                                                             "name": "system:authenticated"}]),
+]
+
+
+def webhook_deployment(image=WEBHOOK_IMAGE, ready=2):
+    labels = {"azure-workload-identity.io/system": "true"}
+    return {"metadata": {"name": "azure-wi-webhook-controller-manager", "namespace": "kube-system",
+                         "labels": {**labels, "kubernetes.azure.com/managedby": "aks"}, "generation": 3},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels}, "spec": {
+                         "serviceAccountName": "azure-wi-webhook-admin",
+                         "containers": [{"name": "manager", "image": image,
+                                         "args": ["--log-level=info", "--metrics-addr=:8095",
+                                                  "--disable-cert-rotation=true"],
+                                         "envFrom": [{"configMapRef": {"name": "azure-wi-webhook-config"}}]}]}}},
+            "status": {"observedGeneration": 3, "replicas": 2, "readyReplicas": ready, "availableReplicas": ready,
+                       "updatedReplicas": 2}}
+
+
+WEBHOOK_CONFIG = {"kind": "ConfigMap", "apiVersion": "v1",
+                  "metadata": {"name": "azure-wi-webhook-config", "namespace": "kube-system"},
+                  "data": {"AZURE_ENVIRONMENT": "AzurePublicCloud", "AZURE_TENANT_ID": TENANT,
+                           "AZURE_KUBERNETES_TOKEN_PROXY": "https://kubernetes.default.svc",
+                           "AZURE_KUBERNETES_SNI_NAME": "a7qg4r5u1m0k2c8e3j6t9b4d0f5h1l2n.ests.aks",
+                           "AZURE_KUBERNETES_CA_CONFIGMAP_NAME": "kube-root-ca.crt"}}
+ROOT_CA_MAP = {"kind": "ConfigMap", "apiVersion": "v1",
+               "metadata": {"name": "kube-root-ca.crt", "namespace": NS,
+                            "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to "
+                                            "verify the kube-apiserver when using internal endpoints such as the "
+                                            "internal service IP or kubernetes.default.svc. No other usage is "
+                                            "guaranteed across distributions of Kubernetes clusters."}},
+               "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIE6DCCAtCgAwIBAgIQ...\n-----END CERTIFICATE-----\n"}}
+
+BINDING_ENV = [
+    {"name": "AZURE_CLIENT_ID", "value": CLIENT_ID}, {"name": "AZURE_TENANT_ID", "value": TENANT},
+    {"name": "AZURE_FEDERATED_TOKEN_FILE", "value": "/var/run/secrets/azure/wi/token/azure-identity-token"},
+    {"name": "AZURE_AUTHORITY_HOST", "value": "https://login.microsoftonline.com/"},
+    {"name": "AZURE_KUBERNETES_TOKEN_PROXY", "value": "https://kubernetes.default.svc"},
+    {"name": "AZURE_KUBERNETES_SNI_NAME", "value": "a7qg4r5u1m0k2c8e3j6t9b4d0f5h1l2n.ests.aks"},
+    {"name": "AZURE_KUBERNETES_CA_FILE", "value": "/var/run/secrets/azure/wi/ca-cert/ca.crt"},
+]
+PLAIN_WI_ENV = BINDING_ENV[:3] + [{"name": "AZURE_AUTHORITY_HOST", "value": "https://login.microsoftonline.com/"}]
+
+
+def pod(env=BINDING_ENV, labelled=True, annotated=True, audience="api://AKSIdentityBinding"):
+    labels = {"app": "workload", "pod-template-hash": "7d9c6b5f4"}
+    if labelled:
+        labels["azure.workload.identity/use"] = "true"
+    annotations = {"azure.workload.identity/use-identity-binding": "true"} if annotated else {}
+    spec = {"serviceAccountName": SA, "serviceAccount": SA, "nodeName": "aks-nodepool1-12345678-vmss000000",
+            "containers": [{"name": "app", "image": "contoso.azurecr.io/workload:1.4.2",
+                            **({"env": env} if env else {}),
+                            "volumeMounts": [{"name": "kube-api-access-x7k2p",
+                                              "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                                              "readOnly": True}]}],
+            "volumes": [{"name": "kube-api-access-x7k2p", "projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]}}]}
+    if env:
+        spec["containers"][0]["volumeMounts"].append({"name": "azure-workload-identity-reserved-3a5f8c",
+                                                      "mountPath": "/var/run/secrets/azure/wi", "readOnly": True})
+        spec["volumes"].append({"name": "azure-workload-identity-reserved-3a5f8c", "projected": {"sources": [
+            {"serviceAccountToken": {"audience": audience, "expirationSeconds": 3600,
+                                     "path": "token/azure-identity-token"}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca-cert/ca.crt"}],
+                           "optional": False}}]}})
+    return {"metadata": {"name": "workload-7d9c6b5f4-x2k8p", "generateName": "workload-7d9c6b5f4-", "namespace": NS,
+                         "uid": "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928", "labels": labels, "annotations": annotations,
+                         "creationTimestamp": "2026-11-20T09:30:00Z",
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                              "name": "workload-7d9c6b5f4", "uid": "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9",
+                                              "controller": True, "blockOwnerDeletion": True}]},
+            "spec": spec, "status": {"phase": "Running", "podIP": "10.244.1.17"}}
+
+
+def sar_body(namespace=None):
+    attributes = {"group": "cid.wi.aks.azure.com", "resource": CLIENT_ID, "verb": "use-managed-identity"}
+    if namespace:
+        attributes["namespace"] = namespace
+    return {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+        "user": f"system:serviceaccount:{NS}:{SA}",
+        "groups": ["system:serviceaccounts", f"system:serviceaccounts:{NS}", "system:authenticated"],
+        "resourceAttributes": attributes}}
+
+
+def sar_hit(allowed, reason=None, namespace=None):
+    sent = sar_body(namespace)
+    status = {"allowed": allowed, **({"reason": reason} if reason else {})}
+    return kube_hit("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", 201,
+                    {**sent, "metadata": {"creationTimestamp": None}, "status": status}, sent=sent)
+
+
+SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+ALLOWED = sar_hit(True, f'RBAC: allowed by ClusterRoleBinding "{CRB_NAME}" of ClusterRole "{CRB_NAME}" to '
+                        f'ServiceAccount "{SA}/{NS}"')
+CHECK_ARM = {
+    "cluster": hit("GET", CLUSTER_URL, 200, managed_cluster()),
+    "binding": hit("GET", ITEM, 200, binding()),
+    "identity": hit("GET", IDENTITY_URL, 200, IDENTITY),
+    "fics": hit("GET", FICS_URL, 200, {"value": [OTHER_FIC, FIC]}),
+}
+CHECK_KUBE = {
+    "sa": kube_hit("GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200, service_account()),
+    "crbs": kube_hit("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200, kube_list(
+        "ClusterRoleBindingList", "rbac.authorization.k8s.io/v1",
+        SYSTEM_BINDINGS + [role_binding(CRB_NAME, CRB_NAME, [SA_SUBJECT])])),
+    "crs": kube_hit("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", 200, kube_list(
+        "ClusterRoleList", "rbac.authorization.k8s.io/v1", SYSTEM_ROLES + [cluster_role(CRB_NAME, [GOOD_RULE])])),
+    "webhook": kube_hit("GET", "/apis/apps/v1/namespaces/kube-system/deployments", 200,
+                        kube_list("DeploymentList", "apps/v1", [webhook_deployment()]),
+                        query="labelSelector=azure-workload-identity.io%2Fsystem%3Dtrue"),
+    "webhook_config": kube_hit("GET", "/api/v1/namespaces/kube-system/configmaps/azure-wi-webhook-config", 200,
+                               WEBHOOK_CONFIG),
+    "root_ca": kube_hit("GET", f"/api/v1/namespaces/{NS}/configmaps/kube-root-ca.crt", 200, ROOT_CA_MAP),
+    "pods": kube_hit("GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod()]),
+                     query=f"fieldSelector=spec.serviceAccountName%3D{SA}"),
+    "sar": [ALLOWED],
+}
+
+
+def check_case(arm=None, kube=None, cluster_access=True):
+    """ARM (and, with cluster_access, Kubernetes) traffic of one check: the all-green traffic with some
+    requests' answers replaced (a hit or a list of hits) or left out (None)."""
+    hits = []
+    for key, value in {**CHECK_ARM, **(arm or {})}.items():
+        hits += [] if value is None else value if isinstance(value, list) else [value]
+    if cluster_access:
+        for key, value in {**CHECK_KUBE, **(kube or {})}.items():
+            hits += [] if value is None else value if isinstance(value, list) else [value]
+    return hits
+
+
+def forbidden(verb, resource, group, scope="at the cluster scope"):
+    what = f"{resource}.{group}" if group else resource
+    return kube_status(403, "Forbidden", f'{what} is forbidden: User "dev@contoso.com" cannot {verb} resource '
+                                         f'"{resource}" in API group "{group}" {scope}',
+                       {"group": group, "kind": resource})
+
+
+ARM_ONLY = {"cluster_access": False}
+DENIED_BOTH = [sar_hit(False), sar_hit(False, namespace=NS)]
+CHECK_CASSETTES = {
+    "check_all_green": check_case(),
+    "check_arm_green": check_case(**ARM_ONLY),
+    "check_by_identity": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [
+        binding(name="other", identity_id=OTHER_IDENTITY_ID, client_id="b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"),
+        binding()]})}, **ARM_ONLY),
+    "check_only_binding": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [binding()]})},
+                                     **ARM_ONLY),
+    "check_ambiguous_binding": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [
+        binding(), binding(name="other", identity_id=OTHER_IDENTITY_ID)]}), "identity": None, "fics": None},
+        **ARM_ONLY),
+    # failure modes decided in Azure
+    "check_cluster_not_found": check_case({"cluster": hit("GET", CLUSTER_URL, 404, CLUSTER_404),
+                                          "binding": hit("GET", ITEM, 404, CLUSTER_404), "identity": None,
+                                          "fics": None}, **ARM_ONLY),
+    "check_no_workload_identity": check_case({"cluster": hit("GET", CLUSTER_URL, 200,
+                                                             managed_cluster(workload_identity=False))}, **ARM_ONLY),
+    "check_vnet_integration": check_case({"cluster": hit("GET", CLUSTER_URL, 200,
+                                                         managed_cluster(vnet_integration=True))}, **ARM_ONLY),
+    "check_binding_missing": check_case({"binding": hit("GET", ITEM, 404, BINDING_404), "identity": None,
+                                         "fics": None}, **ARM_ONLY),
+    "check_binding_failed": check_case({"binding": hit("GET", ITEM, 200, binding(state="Failed"))}, **ARM_ONLY),
+    "check_identity_recreated": check_case({"identity": hit("GET", IDENTITY_URL, 200, {
+        **IDENTITY, "properties": {**IDENTITY["properties"], "clientId": "c4d5e6f7-0a1b-4c2d-8e3f-4a5b6c7d8e9f"}})},
+        **ARM_ONLY),
+    "check_fic_missing": check_case({"fics": hit("GET", FICS_URL, 200, {"value": [OTHER_FIC]})}, **ARM_ONLY),
+    "check_fic_edited": check_case({"fics": hit("GET", FICS_URL, 200, {"value": [
+        {**FIC, "properties": {**FIC["properties"], "issuer": "https://eastus2.oic.prod-aks.azure.com/" + TENANT}}]})},
+        **ARM_ONLY),
+    # failure modes decided in the cluster
+    "check_sa_missing": check_case(kube={"sa": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 404,
+        kube_status(404, "NotFound", f'serviceaccounts "{SA}" not found', {"name": SA, "kind": "serviceaccounts"})),
+        "sar": DENIED_BOTH, "crbs": kube_hit("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+                                             kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1",
+                                                       SYSTEM_BINDINGS)),
+        "pods": kube_hit("GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", []),
+                         query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_sa_no_client_id": check_case(kube={"sa": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
+        service_account({"azure.workload.identity/tenant-id": TENANT}))}),
+    "check_sa_object_id": check_case(kube={"sa": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
+        service_account({"azure.workload.identity/client-id": OBJECT_ID, "azure.workload.identity/tenant-id": TENANT}))}),
+    "check_sa_uppercase": check_case(kube={"sa": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
+        service_account({"azure.workload.identity/client-id": CLIENT_ID.upper(),
+                         "azure.workload.identity/tenant-id": TENANT}))}),
+    "check_sa_wrong_tenant": check_case(kube={"sa": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
+        service_account({"azure.workload.identity/client-id": CLIENT_ID,
+                         "azure.workload.identity/tenant-id": "22222222-2222-2222-2222-222222222222"}))}),
+    "check_rbac_missing": check_case(kube={"sar": DENIED_BOTH, "crbs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+        kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS))}),
+    "check_rbac_rolebinding_only": check_case(kube={"sar": [sar_hit(False), sar_hit(
+        True, f'RBAC: allowed by RoleBinding "use-mi/{NS}" of ClusterRole "{CRB_NAME}" to ServiceAccount "{SA}/{NS}"',
+        namespace=NS)], "crbs": kube_hit("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+                                         kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1",
+                                                   SYSTEM_BINDINGS))}),
+    "check_rbac_wrong_subject": check_case(kube={"sar": DENIED_BOTH, "crbs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+        kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS + [
+            role_binding(CRB_NAME, CRB_NAME, [{"kind": "ServiceAccount", "name": "default", "namespace": NS}])]))}),
+    "check_rbac_malformed_rules": check_case(kube={"sar": DENIED_BOTH, "crs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", 200,
+        kube_list("ClusterRoleList", "rbac.authorization.k8s.io/v1", SYSTEM_ROLES + [cluster_role(CRB_NAME, [
+            {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [CLIENT_ID.upper()], "verbs": ["use-managed-identity"]},
+            {"apiGroups": ["cid.wi.aks.azure.com/"], "resources": [CLIENT_ID], "verbs": ["use"]},
+            {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [OBJECT_ID], "verbs": ["use-managed-identity"]},
+            {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [CLIENT_ID], "verbs": ["use-managed-identity"],
+             "resourceNames": [CLIENT_ID]}])]))}),
+    "check_rbac_broad_grants": check_case(kube={"crbs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+        kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS + [
+            role_binding(CRB_NAME, CRB_NAME, [SA_SUBJECT, {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io",
+                                                           "name": "system:serviceaccounts"}]),
+            role_binding("ci-admin", "cluster-admin", [{"kind": "ServiceAccount", "name": "ci-bot",
+                                                        "namespace": "tools"}])]))}),
+    "check_sar_forbidden": check_case(kube={"sar": kube_hit("POST", SAR_PATH, 403, forbidden(
+        "create", "subjectaccessreviews", "authorization.k8s.io")), "crbs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 403,
+        forbidden("list", "clusterrolebindings", "rbac.authorization.k8s.io"))}),
+    "check_webhook_old": check_case(kube={"webhook": kube_hit(
+        "GET", "/apis/apps/v1/namespaces/kube-system/deployments", 200, kube_list("DeploymentList", "apps/v1", [
+            webhook_deployment(image="mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.5.1")]),
+        query="labelSelector=azure-workload-identity.io%2Fsystem%3Dtrue"),
+        "pods": kube_hit("GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [
+            pod(env=PLAIN_WI_ENV, audience="api://AzureADTokenExchange")]),
+            query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_root_ca_missing": check_case(kube={"root_ca": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/configmaps/kube-root-ca.crt", 404,
+        kube_status(404, "NotFound", 'configmaps "kube-root-ca.crt" not found',
+                    {"name": "kube-root-ca.crt", "kind": "configmaps"}))}),
+    "check_pod_unlabelled": check_case(kube={"pods": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod(env=None, labelled=False)]),
+        query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_pod_unannotated": check_case(kube={"pods": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [
+            pod(env=PLAIN_WI_ENV, annotated=False, audience="api://AzureADTokenExchange")]),
+        query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_pod_not_mutated": check_case(kube={"pods": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod(env=None)]),
+        query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_pod_old_endpoint_env": check_case(kube={"pods": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod(env=[
+            {**e, "name": "AZURE_KUBERNETES_TOKEN_ENDPOINT"} if e["name"] == "AZURE_KUBERNETES_TOKEN_PROXY" else e
+            for e in BINDING_ENV])]), query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+}
+CASSETTES.update(CHECK_CASSETTES)
+
+
 def main():
     for name, interactions in CASSETTES.items():
         text = yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False, width=120)

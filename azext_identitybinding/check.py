@@ -1,0 +1,27 @@
+"""`az aks identity-binding check`: run every rule over the gathered facts, in a stable order.
+
+Pure: armrules.py and clusterrules.py hold the rules; checkfacts.py the facts they read. Items are
+{check, status, detail, fix}, status one of pass | warn | fail | skip. A rule whose facts could not
+be had says so as a skip, never as a failure; every fail carries the command that fixes it.
+"""
+from azext_identitybinding import armrules, clusterrules
+from azext_identitybinding.checkfacts import item
+from azext_identitybinding.clusterrules import CLUSTER_CHECKS
+
+
+def evaluate(facts):
+    """Every check item: Azure, then the cluster, then the manifests."""
+    items = [rule(facts) for rule in armrules.RULES]
+    items.append(clusterrules.check_kubeconfig(facts))
+    if facts["kube"].get("skip"):
+        items += [item(name, "skip", f"no cluster access: {facts['kube']['skip']}") for name in CLUSTER_CHECKS]
+    else:
+        for rule in clusterrules.RULES:
+            result = rule(facts)
+            items += result if isinstance(result, list) else [result]
+    items += clusterrules.check_pod_files(facts)
+    return items
+
+
+def failed(items):
+    return [i["check"] for i in items if i["status"] == "fail"]

@@ -1,0 +1,103 @@
+"""The vocabulary of `az aks identity-binding check`: facts, targets, check items, fix commands.
+
+Pure: no Azure or Kubernetes calls and no az imports. diagnose.py fills the facts (each a Got: a
+value, or why it could not be had); armrules.py and clusterrules.py judge them; check.py runs the
+rules in order.
+"""
+from azext_identitybinding.rbac import API_GROUP, VERB
+
+FIC_NAME = "aks-identity-binding"
+FIC_LIMIT = 20
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id"
+WEBHOOK_NAMESPACE = "kube-system"
+WEBHOOK_SELECTOR = "azure-workload-identity.io/system=true"
+WEBHOOK_CONFIG = "azure-wi-webhook-config"
+ROOT_CA = "kube-root-ca.crt"
+
+
+class Got:
+    """One fact: its value, or the reason it could not be had (missing: the thing does not exist)."""
+
+    def __init__(self, value=None, error=None, missing=False):
+        self.value, self.error, self.missing = value, error, missing
+
+    @property
+    def ok(self):
+        return self.error is None and not self.missing
+
+
+class Target:
+    """What the user asked to check."""
+
+    def __init__(self, resource_group, cluster, service_account, binding_name=None, identity_id=None,
+                 kubeconfig=None, context=None, skip_cluster=False, pod_files=()):
+        self.resource_group, self.cluster = resource_group, cluster
+        self.namespace, self.sa_name = service_account.split("/")
+        self.service_account = service_account
+        self.binding_name, self.identity_id = binding_name, identity_id
+        self.kubeconfig, self.context, self.skip_cluster = kubeconfig, context, skip_cluster
+        self.pod_files = list(pod_files)  # [(path, [documents])]
+
+    @property
+    def user(self):
+        return f"system:serviceaccount:{self.namespace}:{self.sa_name}"
+
+
+def item(check, status, detail, fix=""):
+    """A check item; a passing check carries no fix."""
+    return {"check": check, "status": status, "detail": detail, "fix": fix if status != "pass" else ""}
+
+
+def sar_spec(target, client_id, namespace=None):
+    """The SubjectAccessReview the identity-binding proxy is understood to make for a pod's token."""
+    attributes = {"group": API_GROUP, "resource": client_id, "verb": VERB}
+    if namespace:
+        attributes["namespace"] = namespace
+    return {"user": target.user,
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{target.namespace}", "system:authenticated"],
+            "resourceAttributes": attributes}
+
+
+# -- what the facts say about the identity -------------------------------------------------------
+
+class Identity:
+    """Client, tenant and object id of the identity, from the binding or the identity resource."""
+
+    def __init__(self, facts):
+        binding = facts["binding"].value if facts["binding"].ok else {}
+        mi = ((binding or {}).get("properties") or {}).get("managedIdentity") or {}
+        resource = (facts["identity"].value or {}) if facts["identity"].ok else {}
+        props = resource.get("properties") or {}
+        self.id = mi.get("resourceId") or facts["target"].identity_id or resource.get("id") or ""
+        parts = self.id.rstrip("/").split("/")
+        self.name = parts[-1] if self.id else ""
+        self.resource_group = parts[4] if len(parts) > 4 else "<group>"
+        self.client_id = (mi.get("clientId") or props.get("clientId") or "").lower()
+        self.tenant_id = (mi.get("tenantId") or props.get("tenantId") or "").lower()
+        self.object_id = (mi.get("objectId") or props.get("principalId") or "").lower()
+        self.issuer = (((binding or {}).get("properties") or {}).get("oidcIssuer") or {}).get("oidcIssuerUrl", "")
+        self.binding_name = (binding or {}).get("name") or facts["target"].binding_name
+
+
+def create_cmd(t, ident):
+    return (f"az aks identity-binding create -g {t.resource_group} --cluster-name {t.cluster} "
+            f"-n {ident.binding_name or '<binding-name>'} --managed-identity-resource-id {ident.id or '<identity-id>'}")
+
+
+def rbac_cmd(t, ident, facts):
+    if facts["binding"].ok:
+        source = f"-g {t.resource_group} --cluster-name {t.cluster} -n {ident.binding_name}"
+    elif ident.id:
+        source = f"--managed-identity-resource-id {ident.id}"
+    else:
+        source = f"--client-id {ident.client_id}"
+    return f"az aks identity-binding generate-rbac {source} --service-account {t.service_account} -o yaml | kubectl apply -f -"
+
+
+def annotate_cmd(t, key, value):
+    return f"kubectl -n {t.namespace} annotate serviceaccount {t.sa_name} {key}={value} --overwrite"
+
+
+def why_not(got, what):
+    return f"{what} could not be read: {got.error}" if got.error else f"{what} does not exist"

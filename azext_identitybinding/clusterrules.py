@@ -1,0 +1,278 @@
+"""The cluster side of `check`: service account, RBAC, webhook, root CA, pods and manifests.
+
+Pure: each rule takes the facts (Kubernetes objects in the API's JSON shape) and returns one check
+item (or, for pods and manifests, one per workload); every fail carries the kubectl or az command
+that fixes it.
+"""
+import re
+
+from azext_identitybinding import rbacaudit, workload
+from azext_identitybinding.checkfacts import (CLIENT_ID_ANNOTATION, ROOT_CA, TENANT_ID_ANNOTATION, WEBHOOK_CONFIG,
+                                              WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR, Identity, annotate_cmd, item,
+                                              rbac_cmd, why_not)
+from azext_identitybinding.rbac import API_GROUP, VERB
+
+MIN_WEBHOOK = (1, 6, 0)  # v1.6.0-alpha.1 (AKS preview builds) and every later version
+_VERSION_RE = re.compile(r":v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(@|$)")
+
+CLUSTER_CHECKS = ("service-account", "sa-client-id", "sa-tenant-id", "rbac-grant", "rbac-rules", "rbac-exposure",
+                  "webhook", "root-ca", "pods")
+
+
+def check_kubeconfig(facts):
+    kube = facts["kube"]
+    if kube.get("skip"):
+        return item("kubeconfig", "skip", kube["skip"], kube.get("fix", ""))
+    return item("kubeconfig", "pass", f"context '{kube['context']}' reaches {kube['server']}")
+
+
+def check_service_account(facts):
+    t, got, ident = facts["target"], facts["sa"], Identity(facts)
+    if got.missing:
+        return item("service-account", "fail", f"service account {t.service_account} does not exist",
+                    rbac_cmd(t, ident, facts).replace(" -o yaml", " --include-service-accounts -o yaml"))
+    if not got.ok:
+        return item("service-account", "skip", why_not(got, f"service account {t.service_account}"))
+    return item("service-account", "pass", f"service account {t.service_account} exists")
+
+
+def _annotations(facts):
+    return ((facts["sa"].value or {}).get("metadata") or {}).get("annotations") or {}
+
+
+def _cannot_compare(facts, check, known, what):
+    """The skip item of an annotation check that lacks the service account or the identity's id, else None."""
+    if not facts["sa"].ok:
+        return item(check, "skip", "needs the service account")
+    return None if known else item(check, "skip", f"the identity's {what} is not known")
+
+
+def check_sa_client_id(facts):
+    t, ident = facts["target"], Identity(facts)
+    skipped = _cannot_compare(facts, "sa-client-id", ident.client_id, "client id")
+    if skipped:
+        return skipped
+    value = _annotations(facts).get(CLIENT_ID_ANNOTATION)
+    fix = annotate_cmd(t, CLIENT_ID_ANNOTATION, ident.client_id)
+    if not value:
+        return item("sa-client-id", "fail", f"annotation {CLIENT_ID_ANNOTATION} is missing: pods get no "
+                                            "AZURE_CLIENT_ID", fix)
+    if value.strip().lower() != ident.client_id:
+        what = " (that is the identity's object id)" if value.strip().lower() == ident.object_id else ""
+        return item("sa-client-id", "fail", f"annotation {CLIENT_ID_ANNOTATION} is {value}{what}, not the identity's "
+                                            f"client id {ident.client_id}", fix)
+    if value != ident.client_id:
+        return item("sa-client-id", "warn", f"annotation {CLIENT_ID_ANNOTATION} is {value!r}: same id, but pods send "
+                                            "it as written and RBAC compares exactly; write it lowercase", fix)
+    return item("sa-client-id", "pass", f"annotation {CLIENT_ID_ANNOTATION} is {ident.client_id}")
+
+
+def check_sa_tenant_id(facts):
+    t, ident = facts["target"], Identity(facts)
+    skipped = _cannot_compare(facts, "sa-tenant-id", ident.tenant_id, "tenant id")
+    if skipped:
+        return skipped
+    value = (_annotations(facts).get(TENANT_ID_ANNOTATION) or "").strip().lower()
+    fix = annotate_cmd(t, TENANT_ID_ANNOTATION, ident.tenant_id)
+    if value == ident.tenant_id:
+        return item("sa-tenant-id", "pass", f"annotation {TENANT_ID_ANNOTATION} is {ident.tenant_id}")
+    if value:
+        return item("sa-tenant-id", "fail", f"annotation {TENANT_ID_ANNOTATION} is {value}, but the identity is in "
+                                            f"tenant {ident.tenant_id}", fix)
+    cluster_tenant = ((facts["cluster"].value or {}).get("identity") or {}).get("tenantId", "").lower() \
+        if facts["cluster"].ok else ""
+    if cluster_tenant and cluster_tenant != ident.tenant_id:
+        return item("sa-tenant-id", "fail", f"annotation {TENANT_ID_ANNOTATION} is missing, so pods use the cluster's "
+                                            f"tenant {cluster_tenant}, but the identity is in {ident.tenant_id}", fix)
+    return item("sa-tenant-id", "warn", f"annotation {TENANT_ID_ANNOTATION} is missing; pods fall back to the "
+                                        "cluster's tenant (the same today); set it explicitly", fix)
+
+
+def _grant_text(grant):
+    who = ", ".join(label for label, _ in grant["subjects"])
+    return f"ClusterRoleBinding {grant['binding']} (ClusterRole {grant['role']}) to {who}"
+
+
+def check_rbac_grant(facts):
+    t, ident, got = facts["target"], Identity(facts), facts["sar"]
+    if not ident.client_id:
+        return item("rbac-grant", "skip", "the identity's client id is not known")
+    if not got.ok:
+        return item("rbac-grant", "skip", why_not(got, "a SubjectAccessReview") +
+                    " (needs create on subjectaccessreviews.authorization.k8s.io)")
+    status = got.value.get("status") or {}
+    asked = f"{t.user} {VERB} {API_GROUP}/{ident.client_id} (cluster scope, by SubjectAccessReview)"
+    if status.get("allowed"):
+        return item("rbac-grant", "pass", f"allowed: {asked}; {status.get('reason', '')}".rstrip("; "))
+    fix = rbac_cmd(t, ident, facts)
+    namespaced = facts.get("sar_ns")
+    if namespaced is not None and namespaced.ok and (namespaced.value.get("status") or {}).get("allowed"):
+        why = (namespaced.value.get("status") or {}).get("reason", "")
+        return item("rbac-grant", "fail", f"denied at cluster scope: {asked}; it is allowed only in namespace "
+                                          f"{t.namespace} ({why}), through a RoleBinding, which the identity-binding "
+                                          "proxy does not honour", fix)
+    others = []
+    if facts["crbs"].ok and facts["crs"].ok:
+        others = [_grant_text(g) for g in rbacaudit.grants(facts["crbs"].value.get("items"),
+                                                            facts["crs"].value.get("items"), ident.client_id)]
+    hint = f"; the identity is granted only to: {'; '.join(others)}" if others else ""
+    return item("rbac-grant", "fail", f"denied: {asked}{hint}", fix)
+
+
+def check_rbac_rules(facts):
+    t, ident = facts["target"], Identity(facts)
+    if not ident.client_id:
+        return item("rbac-rules", "skip", "the identity's client id is not known")
+    if not facts["crs"].ok:
+        return item("rbac-rules", "skip", why_not(facts["crs"], "ClusterRoles"))
+    problems = rbacaudit.malformed(facts["crs"].value.get("items"), ident.client_id, ident.object_id, ident.id,
+                                   ident.name)
+    if not problems:
+        return item("rbac-rules", "pass", "no ClusterRole rule mentions this identity in a form that grants nothing")
+    roles = sorted({name for name, _ in problems})
+    denied = facts["sar"].ok and not (facts["sar"].value.get("status") or {}).get("allowed")
+    detail = "; ".join(f"ClusterRole {name}: {problem}" for name, problem in problems)
+    fix = f"kubectl delete clusterrole {' '.join(roles)} && {rbac_cmd(t, ident, facts)}"
+    return item("rbac-rules", "fail" if denied else "warn", detail, fix)
+
+
+def check_rbac_exposure(facts):
+    ident = Identity(facts)
+    if not ident.client_id:
+        return item("rbac-exposure", "skip", "the identity's client id is not known")
+    for key, what in (("crbs", "ClusterRoleBindings"), ("crs", "ClusterRoles")):
+        if not facts[key].ok:
+            return item("rbac-exposure", "skip", why_not(facts[key], what))
+    found = rbacaudit.grants(facts["crbs"].value.get("items"), facts["crs"].value.get("items"), ident.client_id)
+    if not found:
+        return item("rbac-exposure", "pass", "no service account can use this identity")
+    worst, notes, fixes = "pass", [], []
+    for grant in found:
+        reaches = {reach for _, reach in grant["subjects"]}
+        if "cluster" in reaches:
+            worst = "fail"
+            notes.append(f"{_grant_text(grant)}: every service account of the cluster can use the identity")
+        elif grant["how"] == "wildcard":
+            worst = "fail" if worst == "fail" else "warn"
+            notes.append(f"{_grant_text(grant)}: grants every identity through '*'")
+        elif "namespace" in reaches:
+            worst = "fail" if worst == "fail" else "warn"
+            notes.append(f"{_grant_text(grant)}: every service account of a namespace, including ones created later")
+        else:
+            notes.append(_grant_text(grant))
+            continue
+        fixes.append(f"kubectl delete clusterrolebinding {grant['binding']}")
+    fix = " && ".join(fixes) + (f", then grant only what is needed: {rbac_cmd(facts['target'], ident, facts)}"
+                                if fixes else "")
+    return item("rbac-exposure", worst, "can use this identity: " + "; ".join(notes), fix)
+
+
+def webhook_version(image):
+    """(major, minor, patch, prerelease) from an image reference, or None."""
+    match = _VERSION_RE.search(image or "")
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3)), (match.group(4) or "")[1:]
+
+
+def check_webhook(facts):
+    t, got = facts["target"], facts["webhook"]
+    if not got.ok:
+        return item("webhook", "skip", why_not(got, f"Deployments in {WEBHOOK_NAMESPACE}"))
+    reconcile = f"az aks update -g {t.resource_group} -n {t.cluster} --enable-workload-identity"
+    deployments = got.value.get("items") or []
+    if not deployments:
+        return item("webhook", "fail", f"no workload identity webhook (label {WEBHOOK_SELECTOR}) in "
+                                       f"{WEBHOOK_NAMESPACE}", reconcile)
+    dep = deployments[0]
+    name = (dep.get("metadata") or {}).get("name", "?")
+    containers = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    image = next((c.get("image", "") for c in containers if "webhook" in c.get("image", "")), "") or \
+        (containers[0].get("image", "") if containers else "")
+    ready = (dep.get("status") or {}).get("readyReplicas") or 0
+    if ready < 1:
+        return item("webhook", "fail", f"deployment {WEBHOOK_NAMESPACE}/{name} has no ready replica: pods labelled for "
+                                       "workload identity cannot be created (failurePolicy Fail)", reconcile)
+    version = webhook_version(image)
+    if version is None:
+        return item("webhook", "warn", f"{name} runs {image}; its version cannot be read from the tag",
+                    f"kubectl -n {WEBHOOK_NAMESPACE} get deployment {name} -o yaml")
+    if version[:3] < MIN_WEBHOOK:
+        return item("webhook", "fail", f"{name} runs {image}; identity bindings need v1.6.0-alpha.1 or later",
+                    f"{reconcile}; az aks get-upgrades -g {t.resource_group} -n {t.cluster} -o table")
+    args = " ".join(str(a) for c in containers for a in (c.get("args") or []) + (c.get("command") or []))
+    config = (facts["webhook_config"].value or {}).get("data") or {} if facts["webhook_config"].ok else {}
+    switched_on = (version[3] or re.search(r"--custom-token-endpoint-audience=\S", args)
+                   or config.get("AZURE_KUBERNETES_TOKEN_PROXY") or config.get("AZURE_KUBERNETES_TOKEN_ENDPOINT"))
+    if not switched_on:
+        return item("webhook", "warn", f"{name} runs {image}, which supports identity bindings, but neither its "
+                                       "--custom-token-endpoint-* flags nor AZURE_KUBERNETES_TOKEN_PROXY in "
+                                       f"{WEBHOOK_CONFIG} show the feature switched on; the pods check tells",
+                    f"kubectl -n {WEBHOOK_NAMESPACE} get configmap {WEBHOOK_CONFIG} -o yaml")
+    return item("webhook", "pass", f"{name} runs {image} ({ready} ready)")
+
+
+def check_root_ca(facts):
+    t, got = facts["target"], facts["root_ca"]
+    fix = (f"kubectl -n {t.namespace} create configmap {ROOT_CA} --from-literal=ca.crt=\"$(kubectl -n default get "
+           f"configmap {ROOT_CA} -o jsonpath='{{.data.ca\\.crt}}')\"")
+    if got.missing:
+        return item("root-ca", "fail", f"ConfigMap {ROOT_CA} is missing in {t.namespace}: identity-binding pods stay "
+                                       "in ContainerCreating (their CA volume is not optional)", fix)
+    if not got.ok:
+        return item("root-ca", "skip", why_not(got, f"ConfigMap {t.namespace}/{ROOT_CA}"))
+    if not ((got.value.get("data") or {}).get("ca.crt") or "").strip():
+        return item("root-ca", "fail", f"ConfigMap {t.namespace}/{ROOT_CA} has no ca.crt",
+                    f"kubectl -n {t.namespace} delete configmap {ROOT_CA} && {fix}")
+    return item("root-ca", "pass", f"ConfigMap {t.namespace}/{ROOT_CA} holds the cluster CA")
+
+
+def _merge(check, findings, passed):
+    """One item from a list of (status, detail, fix) findings: the worst status, all details and fixes."""
+    if not findings:
+        return item(check, "pass", passed)
+    order = {"fail": 0, "warn": 1}
+    findings = sorted(findings, key=lambda f: order[f[0]])
+    fixes = list(dict.fromkeys(f[2] for f in findings if f[2]))
+    return item(check, findings[0][0], "; ".join(f[1] for f in findings), " ; ".join(fixes))
+
+
+def check_pods(facts):
+    t, got, ident = facts["target"], facts["pods"], Identity(facts)
+    if not got.ok:
+        return [item("pods", "skip", why_not(got, f"pods of {t.service_account}"))]
+    pods = got.value.get("items") or []
+    if not pods:
+        return [item("pods", "skip", f"no pod runs as {t.service_account} yet; use --pod-file to check a manifest")]
+    groups = {}
+    for pod in pods:
+        w = workload.live_pod_workload(pod)
+        groups.setdefault((w.kind, w.name), []).append((w, pod))
+    items = []
+    for (kind, name), members in sorted(groups.items()):
+        findings = []
+        for w, _ in members:
+            for finding in (workload.label_findings(w) + workload.mutation_findings(w)
+                            + workload.env_findings(w, ident.client_id, live=True)):
+                if finding not in findings:
+                    findings.append(finding)
+        items.append(_merge(f"pods {kind.lower()}/{name}", findings,
+                            f"{len(members)} pod(s) mutated for the identity-binding proxy"))
+    return items
+
+
+def check_pod_files(facts):
+    t, ident = facts["target"], Identity(facts)
+    items = []
+    for path, documents in t.pod_files:
+        for w in workload.workloads(documents, t.namespace):
+            findings = [(status, detail, f"{fix} (and make the same change in {path})" if fix.startswith("kubectl")
+                         else fix) for status, detail, fix in workload.template_findings(w, t.service_account,
+                                                                                         ident.client_id)]
+            items.append(_merge(f"pod-file {w.ref}", findings,
+                                f"{path}: label, annotation and service account {t.service_account} are right"))
+    return items
+
+
+RULES = (check_service_account, check_sa_client_id, check_sa_tenant_id, check_rbac_grant, check_rbac_rules,
+         check_rbac_exposure, check_webhook, check_root_ca, check_pods)

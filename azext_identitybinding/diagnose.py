@@ -1,0 +1,138 @@
+"""Gathers the facts `az aks identity-binding check` judges: ARM resources through arm.py (independent
+reads concurrently) and Kubernetes objects through kube.py.
+
+Each fact is a check.Got: the value, or why it could not be had. A read that fails never stops
+the others; check.py decides what each outcome means.
+"""
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
+
+from azext_identitybinding.checkfacts import (Got, ROOT_CA, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR,
+                                              sar_spec)
+
+_KUBE_FACTS = ("sa", "sar", "crbs", "crs", "webhook", "webhook_config", "root_ca", "pods")
+
+
+def _got(read):
+    from azure.cli.core.azclierror import AzCLIError, ResourceNotFoundError
+    from azure.core.exceptions import AzureError
+    from azext_identitybinding import kube
+    try:
+        return Got(read())
+    except (ResourceNotFoundError, kube.NotFound) as ex:
+        return Got(error=str(ex), missing=True)
+    except (AzCLIError, AzureError, kube.KubeError) as ex:
+        return Got(error=str(ex))
+
+
+def _concurrently(reads):
+    """{key: read} -> {key: Got}, all reads at once."""
+    if not reads:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+        futures = {key: pool.submit(_got, read) for key, read in reads.items()}
+    return {key: future.result() for key, future in futures.items()}
+
+
+def gather(client, target):
+    facts = {"target": target, **gather_arm(client, target)}
+    facts.update(gather_kube(target, facts))
+    return facts
+
+
+def gather_arm(client, t):
+    from azext_identitybinding.arm import BindingRef
+    from azext_identitybinding.fleet import same_resource
+    ref = BindingRef(client.subscription_id, t.resource_group, t.cluster, t.binding_name)
+    reads = {"cluster": lambda: client.get_cluster(ref)}
+    if t.binding_name:
+        reads["binding"] = lambda: client.get_binding(ref, missing_ok=True)
+    else:
+        reads["bindings"] = lambda: client.list_bindings(ref)
+    if t.identity_id:
+        reads.update(_identity_reads(client, t.identity_id))
+    facts = _concurrently(reads)
+    if t.binding_name:
+        if facts["binding"].ok and facts["binding"].value is None:
+            facts["binding"] = Got(missing=True)
+    else:
+        facts.update(_pick_binding(facts.pop("bindings"), t.identity_id, same_resource))
+    if not t.identity_id:
+        found = ((facts["binding"].value or {}).get("properties") or {}).get("managedIdentity", {}).get("resourceId") \
+            if facts["binding"].ok else None
+        facts.update(_concurrently(_identity_reads(client, found)) if found else {"identity": Got(), "fics": Got()})
+    return facts
+
+
+def _identity_reads(client, identity_id):
+    return {"identity": lambda: client.get_identity(identity_id), "fics": lambda: client.list_fics(identity_id)}
+
+
+def _pick_binding(listed, identity_id, same_resource):
+    """The binding to check when none was named: the identity's, or the cluster's only one."""
+    if not listed.ok:
+        return {"binding": listed}
+    bindings = listed.value
+    if identity_id:
+        mine = [b for b in bindings if same_resource(
+            ((b.get("properties") or {}).get("managedIdentity") or {}).get("resourceId"), identity_id)]
+        if mine:
+            return {"binding": Got(mine[0]), "binding_note": " (found among the cluster's bindings)"}
+        return {"binding": Got(missing=True)}
+    if len(bindings) == 1:
+        return {"binding": Got(bindings[0]), "binding_note": " (the cluster's only binding)"}
+    if not bindings:
+        return {"binding": Got(missing=True, error="the cluster has no identity binding")}
+    return {"binding": Got(error="ambiguous"), "binding_choices": sorted(b.get("name", "?") for b in bindings)}
+
+
+def gather_kube(t, facts):
+    from azext_identitybinding import kube
+    from azext_identitybinding.checkfacts import Identity
+    skipped = {key: Got() for key in _KUBE_FACTS}
+    credentials = f"az aks get-credentials -g {t.resource_group} -n {t.cluster}"
+    if t.skip_cluster:
+        return {"kube": {"skip": "--skip-cluster was given"}, **skipped}
+    try:
+        cluster = kube.Cluster(t.kubeconfig, t.context)
+    except kube.KubeConfigError as ex:
+        return {"kube": {"skip": str(ex), "fix": credentials}, **skipped}
+    host = (urlparse(cluster.server).hostname or "").lower()
+    names = _api_server_names(facts["cluster"])
+    if names and host not in names:
+        return {"kube": {"skip": f"kubeconfig context '{cluster.context}' points to {host}, not to cluster "
+                                 f"'{t.cluster}' ({', '.join(sorted(names))})",
+                         "fix": f"{credentials} (or pass --context)"}, **skipped}
+    try:  # the first read also tells whether the API server answers at all
+        sa = Got(cluster.service_account(t.namespace, t.sa_name))
+    except kube.Unreachable as ex:
+        return {"kube": {"skip": str(ex), "fix": f"kubectl --context {cluster.context} get --raw /readyz"}, **skipped}
+    except kube.NotFound as ex:
+        sa = Got(error=str(ex), missing=True)
+    except kube.KubeError as ex:
+        sa = Got(error=str(ex))
+    client_id = Identity({**facts, "target": t}).client_id
+    reads = {
+        "crbs": cluster.cluster_role_bindings,
+        "crs": cluster.cluster_roles,
+        "webhook": lambda: cluster.deployments(WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR),
+        "webhook_config": lambda: cluster.config_map(WEBHOOK_NAMESPACE, WEBHOOK_CONFIG),
+        "root_ca": lambda: cluster.config_map(t.namespace, ROOT_CA),
+        "pods": lambda: cluster.pods(t.namespace, f"spec.serviceAccountName={t.sa_name}"),
+    }
+    if client_id:
+        reads["sar"] = lambda: cluster.subject_access_review(sar_spec(t, client_id))
+    # One after the other: a handful of quick reads of one API server, in a fixed order.
+    found = {"sar": Got(), **{key: _got(read) for key, read in reads.items()}}
+    sar = found["sar"]
+    if sar.ok and not (sar.value.get("status") or {}).get("allowed"):
+        # Denied at cluster scope: would a namespaced check (a RoleBinding) allow it?
+        found["sar_ns"] = _got(lambda: cluster.subject_access_review(sar_spec(t, client_id, t.namespace)))
+    return {"kube": {"context": cluster.context, "server": cluster.server}, "sa": sa, **found}
+
+
+def _api_server_names(cluster):
+    if not cluster.ok:
+        return set()
+    props = cluster.value.get("properties") or {}
+    return {props[k].lower() for k in ("fqdn", "privateFQDN") if props.get(k)}
