@@ -64,4 +64,5 @@ PYEOF
 export AZURE_CORE_ERROR_RECOMMENDATION=off
 
 # The smoke tests (tests/test_smoke_wheel.py) use the az next to this venv's python.
+bash scripts/wheelhouse.sh "$VENV/bin/python"   # the extension's dependencies, for offline tests
 exec "$VENV/bin/python" -m pytest tests -q "$@"

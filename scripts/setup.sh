@@ -11,6 +11,7 @@ if [ ! -x "$VENV/bin/az" ] || ! cmp -s requirements-dev.txt "$VENV/.requirements
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
   cp requirements-dev.txt "$VENV/.requirements"
 fi
+bash scripts/wheelhouse.sh "$VENV/bin/python"   # the extension's dependencies, for offline tests
 rm -rf dist build ./*.egg-info
 "$VENV/bin/python" -m pip wheel -q --no-deps --no-build-isolation -w dist . >/dev/null
 export AZURE_EXTENSION_DIR="$PWD/.azext" AZURE_CONFIG_DIR="$PWD/.azconfig" AZURE_CORE_COLLECT_TELEMETRY=false

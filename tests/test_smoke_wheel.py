@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from wheelhouse import offline_pip_env
+
 ROOT = Path(__file__).resolve().parents[1]
 AZ = Path(sys.executable).parent / ("az.bat" if os.name == "nt" else "az")
 VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "setup.py").read_text()).group(1)
@@ -33,7 +35,7 @@ SUBCOMMANDS = ("create", "show", "list", "delete")
 
 # Things never copied into the build directory: the wheel is built from a snapshot of the repo
 # so that the build's build/ and *.egg-info never land in (or race with) the working tree.
-_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__",
+_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", ".wheels", "build", "dist", "*.egg-info", "__pycache__",
                                       ".pytest_cache", ".hypothesis", ".azext", ".azconfig", "tests",
                                       "scripts", ".ci")
 
@@ -69,6 +71,7 @@ def _az_env(state):
         "PIP_NO_INPUT": "1",
         "PYTHONIOENCODING": "utf-8",
     })
+    env.update(offline_pip_env())
     return env
 
 

@@ -38,11 +38,14 @@ from pathlib import Path
 
 from .server import CLOUD_NAME, SP_CLIENT_ID, TENANT
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, also when run from bench/
+from wheelhouse import offline_pip_env  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 AZ = Path(sys.executable).parent / "az"
 VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "setup.py").read_text()).group(1)
 
-_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", ".wheels", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
                                       ".hypothesis", "tests", "scripts", ".ci", "bench", ".azext", ".azconfig")
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy")
 _CA_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
@@ -177,6 +180,7 @@ class AzState:
             # would otherwise replace the system's for pip's downloads.
             install_env = {k: v for k, v in self.env.items() if k not in _CA_VARS and k != "NO_PROXY"}
             install_env.update({k: v for k, v in os.environ.items() if k.lower() in _PROXY_VARS or k in _CA_VARS})
+            install_env.update(offline_pip_env())
             self._must("extension", "add", "--source", str(self.wheel), "--yes", "--only-show-errors",
                        env=install_env)
         login = self.standin.url + ("/adfs" if self.login_style == "adfs" else "/")
