@@ -72,33 +72,14 @@ def _fleet_list(cmd, resource_group_name, identity_id):
     from azure.cli.core.azclierror import AzureResponseError
     from azext_identitybinding._client_factory import cf_arm
     client = cf_arm(cmd.cli_ctx)
-    result = _scan(client, [client.subscription_id], identity_id, resource_group_name)
+    from azext_identitybinding import fleet
+    result = fleet.scan_subscriptions(client, [client.subscription_id], identity_id, resource_group_name)
     if not result.complete:
         _fail_after_output(cmd.cli_ctx, AzureResponseError(
             f"Incomplete answer: {len(result.unreadable)} of {result.clusters} clusters could not be read "
             "(see the warnings above); the bindings printed come from the others. Get read access to those "
             "clusters, or retry if they were throttled."))
     return result.bindings
-
-
-def _scan(client, subscription_ids, identity_id, resource_group_name=None):
-    """Scan each subscription; warn about every cluster that could not be read."""
-    from azext_identitybinding import fleet
-
-    def progress(done, total):
-        if client.progress and total >= 10:
-            client.progress.add(message=f"Scanned {done}/{total} clusters")
-
-    results = [fleet.scan(client, sub, identity_id, resource_group_name, on_progress=progress)
-               for sub in dict.fromkeys(s.lower() for s in subscription_ids)]
-    if client.progress:
-        client.progress.end()
-    merged = fleet.ScanResult([b for r in results for b in r.bindings], [u for r in results for u in r.unreadable],
-                              sum(r.clusters for r in results))
-    for item in merged.unreadable:
-        logger.warning("Could not read cluster '%s' (resource group '%s'): %s", item["cluster"],
-                       item["resourceGroup"], item["error"])
-    return merged
 
 
 def _fail_after_output(cli_ctx, error):
@@ -122,52 +103,17 @@ def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wai
                        "federated credential was left alone. Use `az aks identity-binding cleanup-fic "
                        "--managed-identity-resource-id ID`.", ref.describe())
         return None
-    report = _cleanup_fic(client, _identity_of(binding), deleted_binding_id=binding.get("id"))
+    from azext_identitybinding import fleet
+    report = fleet.cleanup_fic(client, _identity_of(binding), deleted_binding_id=binding.get("id"))
     _report_cleanup(cmd.cli_ctx, report, f"Identity binding {ref.describe()} was deleted; its ", has_output=False)
     return None
 
 
 def cleanup_fic(cmd, managed_identity_resource_id):
     from azext_identitybinding._client_factory import cf_arm
-    report = _cleanup_fic(cf_arm(cmd.cli_ctx), managed_identity_resource_id)
+    from azext_identitybinding import fleet
+    report = fleet.cleanup_fic(cf_arm(cmd.cli_ctx), managed_identity_resource_id)
     _report_cleanup(cmd.cli_ctx, report, "The ", has_output=True)
-    return report
-
-
-def _cleanup_fic(client, identity_id, deleted_binding_id=None):
-    """Delete the identity's 'aks-identity-binding' credential only when nothing can still need it."""
-    from azext_identitybinding import arm
-    from azext_identitybinding._validators import parse_identity_id
-    report = {"managedIdentityResourceId": identity_id, "federatedIdentityCredential": arm.FIC_NAME,
-              "deleted": False, "reason": "", "clustersScanned": 0, "bindings": []}
-    before = client.get_fic(identity_id)
-    if before is None:
-        report["reason"] = f"the identity has no federated credential '{arm.FIC_NAME}'; nothing to clean up."
-        return report
-    subscriptions = [client.subscription_id, parse_identity_id(identity_id)[0]]
-    result = _scan(client, subscriptions, identity_id)
-    report["clustersScanned"] = result.clusters
-    from azext_identitybinding.fleet import same_resource
-    others = [b["id"] for b in result.bindings if not same_resource(b.get("id"), deleted_binding_id)]
-    report["bindings"] = others
-    if others:
-        report["reason"] = (f"{len(others)} other binding(s) still use the identity: {', '.join(others)}. "
-                            "The credential stays.")
-        return report
-    if not result.complete:
-        report["doubt"] = True
-        report["reason"] = (f"{len(result.unreadable)} of {result.clusters} clusters could not be read, so another "
-                            "binding may still use the identity. The credential stays; retry when they can be read.")
-        return report
-    if client.get_fic(identity_id) != before:
-        report["doubt"] = True
-        report["reason"] = ("the credential changed while the clusters were scanned (a new binding may have been "
-                            "created). It stays; run cleanup-fic again to re-check.")
-        return report
-    client.delete_fic(identity_id)
-    report["deleted"] = True
-    report["reason"] = (f"no binding of the identity was found on the {result.clusters} clusters of subscription(s) "
-                        f"{', '.join(dict.fromkeys(s.lower() for s in subscriptions))}.")
     return report
 
 
@@ -212,20 +158,30 @@ def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowe
             f"now: {json.dumps(now)}. Re-run the update if you still want to replace them.") from None
 
 
-def confirm_delete(command_args):
-    """Prompt naming what is deleted; without a terminal, refuse clearly instead of guessing."""
+def _confirm(what, question):
+    """Ask on a terminal; without one, refuse clearly instead of guessing (exit 1, nothing sent)."""
     from knack.prompting import prompt_y_n, NoTTYException
     from azure.cli.core.azclierror import NoTTYError
+    try:
+        return prompt_y_n(question)
+    except NoTTYException:
+        raise NoTTYError(f"Refusing to delete {what} without confirmation: there is no terminal to ask on. "
+                         "Add --yes to confirm.") from None
+
+
+def confirm_delete(command_args):
     what = (f"identity binding '{command_args.get('name')}' on cluster '{command_args.get('cluster_name')}' "
             f"(resource group '{command_args.get('resource_group_name')}')")
     if command_args.get("cleanup_fic"):
         what += (", then its identity's federated credential 'aks-identity-binding' if no other binding "
                  "uses it")
-    try:
-        return prompt_y_n(f"Delete {what}? Pods that use it will stop getting tokens for its identity.")
-    except NoTTYException:
-        raise NoTTYError(f"Refusing to delete {what} without confirmation: there is no terminal to ask on. "
-                         "Add --yes to confirm.") from None
+    return _confirm(what, f"Delete {what}? Pods that use it will stop getting tokens for its identity.")
+
+
+def confirm_cleanup(command_args):
+    what = f"the federated credential 'aks-identity-binding' of '{command_args.get('managed_identity_resource_id')}'"
+    return _confirm(what, f"Delete {what} if no binding of the identity is found on the clusters of its "
+                          "subscription and of the current one?")
 
 
 def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, managed_identity_resource_id=None,
@@ -269,18 +225,6 @@ def _identity_from_arm(cmd, client_id, tenant_id, identity_id, resource_group_na
         raise InvalidArgumentValueError(f"--tenant-id '{tenant_id}' does not match the tenant of {source} "
                                         f"('{arm_tenant_id}'). Drop --tenant-id or pass that value.")
     return arm_client_id, tenant_id or arm_tenant_id
-
-
-def confirm_cleanup(command_args):
-    from knack.prompting import prompt_y_n, NoTTYException
-    from azure.cli.core.azclierror import NoTTYError
-    what = f"the federated credential 'aks-identity-binding' of '{command_args.get('managed_identity_resource_id')}'"
-    try:
-        return prompt_y_n(f"Delete {what} if no binding of the identity is found on the clusters of its "
-                          "subscription and of the current one?")
-    except NoTTYException:
-        raise NoTTYError(f"Refusing to delete {what} without confirmation: there is no terminal to ask on. "
-                         "Add --yes to confirm.") from None
 
 
 def check_identity_binding(cmd, resource_group_name, cluster_name, service_account, name=None,

@@ -1,10 +1,15 @@
-"""Fleet scans: which clusters bind an identity.
+"""Fleet scans: which clusters bind an identity, and whether its federated credential may go.
 
 Reads the clusters of a subscription (or resource group) and lists the bindings of each,
 concurrently with a bounded pool. A cluster that cannot be read is recorded, never skipped
-silently: callers must treat a scan with `unreadable` entries as an incomplete answer.
+silently: a scan with `unreadable` entries is an incomplete answer, and the credential clean-up
+treats it as a reason to keep the credential.
 """
 from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from knack.log import get_logger
+
+logger = get_logger(__name__)
 
 
 class ScanResult:
@@ -60,3 +65,57 @@ def scan(client, subscription_id, identity_id, resource_group=None, workers=None
     bindings.sort(key=lambda b: b.get("id", "").lower())
     unreadable.sort(key=lambda u: (u["resourceGroup"].lower(), u["cluster"].lower()))
     return ScanResult(bindings, unreadable, len(refs))
+
+
+def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None):
+    """Scan each subscription; warn about every cluster that could not be read."""
+    def progress(done, total):
+        if client.progress and total >= 10:
+            client.progress.add(message=f"Scanned {done}/{total} clusters")
+
+    results = [scan(client, sub, identity_id, resource_group_name, on_progress=progress)
+               for sub in dict.fromkeys(s.lower() for s in subscription_ids)]
+    if client.progress:
+        client.progress.end()
+    merged = ScanResult([b for r in results for b in r.bindings], [u for r in results for u in r.unreadable],
+                        sum(r.clusters for r in results))
+    for item in merged.unreadable:
+        logger.warning("Could not read cluster '%s' (resource group '%s'): %s", item["cluster"],
+                       item["resourceGroup"], item["error"])
+    return merged
+
+
+def cleanup_fic(client, identity_id, deleted_binding_id=None):
+    """Delete the identity's 'aks-identity-binding' credential only when nothing can still need it."""
+    from azext_identitybinding import arm
+    from azext_identitybinding._validators import parse_identity_id
+    report = {"managedIdentityResourceId": identity_id, "federatedIdentityCredential": arm.FIC_NAME,
+              "deleted": False, "reason": "", "clustersScanned": 0, "bindings": []}
+    before = client.get_fic(identity_id)
+    if before is None:
+        report["reason"] = f"the identity has no federated credential '{arm.FIC_NAME}'; nothing to clean up."
+        return report
+    subscriptions = [client.subscription_id, parse_identity_id(identity_id)[0]]
+    result = scan_subscriptions(client, subscriptions, identity_id)
+    report["clustersScanned"] = result.clusters
+    others = [b["id"] for b in result.bindings if not same_resource(b.get("id"), deleted_binding_id)]
+    report["bindings"] = others
+    if others:
+        report["reason"] = (f"{len(others)} other binding(s) still use the identity: {', '.join(others)}. "
+                            "The credential stays.")
+        return report
+    if not result.complete:
+        report["doubt"] = True
+        report["reason"] = (f"{len(result.unreadable)} of {result.clusters} clusters could not be read, so another "
+                            "binding may still use the identity. The credential stays; retry when they can be read.")
+        return report
+    if client.get_fic(identity_id) != before:
+        report["doubt"] = True
+        report["reason"] = ("the credential changed while the clusters were scanned (a new binding may have been "
+                            "created). It stays; run cleanup-fic again to re-check.")
+        return report
+    client.delete_fic(identity_id)
+    report["deleted"] = True
+    report["reason"] = (f"no binding of the identity was found on the {result.clusters} clusters of subscription(s) "
+                        f"{', '.join(dict.fromkeys(s.lower() for s in subscriptions))}.")
+    return report
