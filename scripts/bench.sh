@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark: this extension's `az aks identity-binding` vs azure-cli's built-in commands, against the
 # loopback ARM stand-in (no Azure, no network). Sets up the venv if needed, then runs bench/run.py:
-# >= 10 interleaved runs per command and side, prints the table and saves bench/results.md.
-# Extra arguments go to bench/run.py (--runs N, --latency-ms MS, --out FILE|-, --only KEYS, --strict).
-# Takes about 3 minutes on 2 cores; run it on an otherwise idle machine.
+# >= 10 interleaved runs per command and side, then the fleet view over 50 and 200 clusters vs a serial
+# loop of built-in commands; prints the tables and saves bench/results.md.
+# Extra arguments go to bench/run.py (--runs N, --latency-ms MS, --out FILE|-, --only KEYS, --fleet SIZE:LOOP_RUNS,..., --strict).
+# Takes about 12 minutes on 2 cores (most of it the serial loops of built-in commands that the fleet
+# rows compare against: --fleet 50:5,200:3); run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null

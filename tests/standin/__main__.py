@@ -6,7 +6,7 @@ Prints one JSON line on stdout ({"url", "port", "ca", "sp_client_id", "sp_secret
 "pid"}) once it is listening, then serves until the lifetime ends, SIGTERM/SIGINT, POST
 /_standin/stop, or its stdin reaches end of file (so it dies with a parent that started it with
 stdin=PIPE). Other processes configure it over HTTPS at /_standin/* with the header
-`X-Standin-Admin: <admin_key>` (settings, faults, requests, seed, stop).
+`X-Standin-Admin: <admin_key>` (settings, faults, requests, seed, reset, stop).
 """
 import argparse
 import json

@@ -956,6 +956,17 @@ class StandIn:
                 for item in body.get("bindings", []):
                     self.world.add_binding(**item)
             return _Response(200, {"clusters": len(self.world.clusters)})
+        if path == "/_standin/reset" and method == "POST":
+            # Back to the start (see reset(); tokens stay valid, so logged-in az states keep working).
+            # {"default_cluster": false} also drops the seeded rg1/cluster1, so that a fleet seeded
+            # next is the only thing the subscription holds (the benchmark's 50/200-cluster fleets).
+            body = body or {}
+            self.reset(seed=True)
+            if body.get("default_cluster") is False:
+                with self._lock:
+                    self.world.clusters.pop(("rg1", "cluster1"), None)
+                    self.world.bindings.pop(("rg1", "cluster1"), None)
+            return _Response(200, {"clusters": len(self.world.clusters)})
         if path == "/_standin/stop" and method == "POST":
             threading.Thread(target=self.stop, daemon=True).start()
             return _Response(200, {"stopping": True})
