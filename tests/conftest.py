@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from azenv import az_state_env
+
 ROOT = Path(__file__).resolve().parents[1]
 _STATE = Path(tempfile.mkdtemp(prefix="identitybinding-tests-"))
 
@@ -27,16 +29,7 @@ def _install_extension_link():
 
 
 _install_extension_link()
-os.environ.update({
-    "AZURE_CONFIG_DIR": str(_STATE / "config"),
-    "AZURE_EXTENSION_DIR": str(_STATE / "extensions"),
-    "AZURE_CORE_COLLECT_TELEMETRY": "false",
-    "AZURE_CORE_NO_COLOR": "true",
-    "AZURE_CORE_SURVEY_MESSAGE": "false",
-    "AZURE_CORE_DISABLE_PROGRESS_BAR": "true",
-    # azure-cli < 2.9x asks a web service for suggestions after argument errors: not under test.
-    "AZURE_CORE_ERROR_RECOMMENDATION": "off",
-})
+os.environ.update(az_state_env(_STATE))
 os.environ.pop("AZURE_EXTENSION_DEV_SOURCES", None)
 
 

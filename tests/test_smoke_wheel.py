@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelhouse import offline_pip_env
+from azenv import az_state_env, pip_env
 
 ROOT = Path(__file__).resolve().parents[1]
 AZ = Path(sys.executable).parent / ("az.bat" if os.name == "nt" else "az")
@@ -59,19 +59,9 @@ class Installed:
 def _az_env(state):
     """os.environ without any AZURE_* setting of the caller (or conftest), plus a fresh az state."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("AZURE_")}
-    env.update({
-        "AZURE_CONFIG_DIR": str(state / "config"),
-        "AZURE_EXTENSION_DIR": str(state / "extensions"),
-        "AZURE_CORE_COLLECT_TELEMETRY": "false",
-        "AZURE_CORE_NO_COLOR": "true",
-        "AZURE_CORE_SURVEY_MESSAGE": "false",
-        "AZURE_CORE_DISABLE_PROGRESS_BAR": "true",
-        "AZURE_CORE_ERROR_RECOMMENDATION": "off",  # azure-cli < 2.7x asks a web service on errors
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",  # `az extension add` runs pip
-        "PIP_NO_INPUT": "1",
-        "PYTHONIOENCODING": "utf-8",
-    })
-    env.update(offline_pip_env())
+    env.update(az_state_env(state))
+    env.update(pip_env())
+    env["PYTHONIOENCODING"] = "utf-8"
     return env
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from .server import CLOUD_NAME, SP_CLIENT_ID, TENANT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, also when run from bench/
-from wheelhouse import offline_pip_env  # noqa: E402
+from azenv import az_state_env, pip_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 AZ = Path(sys.executable).parent / "az"
@@ -126,16 +126,9 @@ def az_env(state_dir, ca_path=None):
     env = {k: v for k, v in os.environ.items()
            if not k.upper().startswith("AZURE_") and k.lower() not in _PROXY_VARS
            and k not in _CA_VARS and k != "PYTHONPATH"}
+    env.update(az_state_env(state_dir))
+    env.update(pip_env())
     env.update({
-        "AZURE_CONFIG_DIR": str(state_dir / "config"),
-        "AZURE_EXTENSION_DIR": str(state_dir / "extensions"),
-        "AZURE_CORE_COLLECT_TELEMETRY": "false",
-        "AZURE_CORE_NO_COLOR": "true",
-        "AZURE_CORE_SURVEY_MESSAGE": "false",
-        "AZURE_CORE_DISABLE_PROGRESS_BAR": "true",
-        "AZURE_CORE_ERROR_RECOMMENDATION": "off",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "PIP_NO_INPUT": "1",
         "PYTHONIOENCODING": "utf-8",
         "NO_PROXY": "127.0.0.1,localhost",
     })
@@ -180,7 +173,7 @@ class AzState:
             # would otherwise replace the system's for pip's downloads.
             install_env = {k: v for k, v in self.env.items() if k not in _CA_VARS and k != "NO_PROXY"}
             install_env.update({k: v for k, v in os.environ.items() if k.lower() in _PROXY_VARS or k in _CA_VARS})
-            install_env.update(offline_pip_env())
+            install_env.update(pip_env())
             self._must("extension", "add", "--source", str(self.wheel), "--yes", "--only-show-errors",
                        env=install_env)
         login = self.standin.url + ("/adfs" if self.login_style == "adfs" else "/")
