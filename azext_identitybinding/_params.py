@@ -2,25 +2,30 @@
 
 
 def load_arguments(loader, _):
+    from knack.arguments import CLIArgumentType
     from azext_identitybinding import _validators as v
     from azext_identitybinding import rbac
+
+    # One definition of each shared flag: its spelling and its check. Help differs per command.
+    group_type = CLIArgumentType(options_list=["--resource-group", "-g"], type=v.resource_group_name)
+    cluster_type = CLIArgumentType(options_list=["--cluster-name"], type=v.cluster_name)
+    identity_type = CLIArgumentType(options_list=["--managed-identity-resource-id"], type=v.identity_resource_id)
 
     # Registered per command as well as for the group: core azure-cli registers these per command,
     # and the most specific registration supplies the help text.
     for scope in ("", " create", " show", " delete", " update"):
         with loader.argument_context("aks identity-binding" + scope) as c:
-            c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
+            c.argument("resource_group_name", arg_type=group_type,
                        help="Name of the resource group of the cluster. You can configure the default group "
                             "using `az configure --defaults group=<name>`.")
-            c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name,
+            c.argument("cluster_name", arg_type=cluster_type,
                        help="Name of the managed Kubernetes (AKS) cluster.")
             c.argument("name", options_list=["--name", "-n"], type=v.binding_name, completer=None,
                        help="Name of the identity binding (1-63 characters). The service decides which "
                             "characters it accepts; lowercase letters and digits always work.")
 
     with loader.argument_context("aks identity-binding create") as c:
-        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
-                   type=v.identity_resource_id,
+        c.argument("managed_identity_resource_id", arg_type=identity_type,
                    help="Resource ID of the user-assigned managed identity to bind, as printed by "
                         "`az identity show -g <group> -n <name> --query id -o tsv`. It cannot be changed later.")
     for command in ("create", "update"):
@@ -42,15 +47,14 @@ def load_arguments(loader, _):
                         "--allow-namespace namespaces. Repeatable.")
 
     with loader.argument_context("aks identity-binding list") as c:
-        c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
+        c.argument("resource_group_name", arg_type=group_type,
                    required=False,
                    help="Resource group: of the cluster with --cluster-name; without it, limits a "
                         "--managed-identity-resource-id search to the clusters of this group.")
-        c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name, required=False,
+        c.argument("cluster_name", arg_type=cluster_type, required=False,
                    help="List the bindings of this cluster. Without it, give --managed-identity-resource-id "
                         "to search every cluster of the subscription.")
-        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
-                   type=v.identity_resource_id,
+        c.argument("managed_identity_resource_id", arg_type=identity_type,
                    help="Only bindings of this identity. Without --cluster-name, every cluster of the "
                         "subscription (or of -g) is searched, concurrently.")
 
@@ -61,8 +65,7 @@ def load_arguments(loader, _):
                         "identity on the clusters of its subscription and of the current one.")
 
     with loader.argument_context("aks identity-binding cleanup-fic") as c:
-        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
-                   type=v.identity_resource_id,
+        c.argument("managed_identity_resource_id", arg_type=identity_type,
                    help="Resource ID of the user-assigned identity whose 'aks-identity-binding' credential "
                         "to delete if no binding uses it any more.")
 
@@ -71,13 +74,12 @@ def load_arguments(loader, _):
                    arg_group="Identity",
                    help="Client id of the managed identity (not its object id). Works offline. With "
                         "another identity source it is checked against the identity read from Azure.")
-        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
-                   type=v.identity_resource_id, arg_group="Identity",
+        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
                    help="Resource ID of the user-assigned identity; its client and tenant id are read from Azure.")
-        c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
+        c.argument("resource_group_name", arg_type=group_type,
                    arg_group="Identity", required=False,
                    help="Resource group of the cluster, to read the identity from a binding.")
-        c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name, arg_group="Identity",
+        c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
                    help="Cluster of the binding to read the identity from.")
         c.argument("binding_name", options_list=["--binding-name", "-n"], type=v.binding_name,
                    arg_group="Identity", help="Name of the identity binding to read the identity from.")
@@ -100,17 +102,16 @@ def load_arguments(loader, _):
                         "comes from Azure, required with --include-service-accounts and --client-id.")
 
     with loader.argument_context("aks identity-binding check") as c:
-        c.argument("resource_group_name", options_list=["--resource-group", "-g"], type=v.resource_group_name,
+        c.argument("resource_group_name", arg_type=group_type,
                    help="Name of the resource group of the cluster.")
-        c.argument("cluster_name", options_list=["--cluster-name"], type=v.cluster_name,
+        c.argument("cluster_name", arg_type=cluster_type,
                    help="Name of the AKS cluster the workload runs on.")
         c.argument("service_account", options_list=["--service-account"],
                    type=v.rbac_type(rbac.parse_service_account),
                    help="The workload's service account, as NAMESPACE/NAME.")
         c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
                    help="Name of the identity binding to check; its identity is read from it.")
-        c.argument("managed_identity_resource_id", options_list=["--managed-identity-resource-id"],
-                   type=v.identity_resource_id, arg_group="Identity",
+        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
                    help="Resource ID of the user-assigned identity; its binding on the cluster is found by "
                         "listing. Without it and without -n, the cluster's only binding is checked.")
         c.argument("kubeconfig", options_list=["--kubeconfig"], type=v.kubeconfig_path, arg_group="Cluster access",
