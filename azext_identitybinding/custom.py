@@ -20,8 +20,9 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     existing = client.get_binding(ref, missing_ok=True, api_version=api_version)
     if existing is not None:
-        bound = ((existing.get("properties") or {}).get("managedIdentity") or {}).get("resourceId", "")
-        if bound.rstrip("/").lower() != managed_identity_resource_id.lower():
+        from azext_identitybinding.fleet import identity_of, same_resource
+        bound = identity_of(existing)
+        if not same_resource(bound, managed_identity_resource_id):
             from azure.cli.core.azclierror import InvalidArgumentValueError
             raise InvalidArgumentValueError(
                 f"Identity binding {ref.describe()} already exists and is bound to identity '{bound}'. "
@@ -54,18 +55,14 @@ def show_identity_binding(cmd, resource_group_name, cluster_name, name):
 
 
 def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, managed_identity_resource_id=None):
-    from azext_identitybinding.fleet import same_resource
+    from azext_identitybinding.fleet import bindings_of
     if not cluster_name:
         return _fleet_list(cmd, resource_group_name, managed_identity_resource_id)
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name)
     bindings = client.list_bindings(ref)
     if managed_identity_resource_id:
-        bindings = [b for b in bindings if same_resource(_identity_of(b), managed_identity_resource_id)]
+        bindings = bindings_of(bindings, managed_identity_resource_id)
     return bindings
-
-
-def _identity_of(binding):
-    return ((binding.get("properties") or {}).get("managedIdentity") or {}).get("resourceId", "")
 
 
 def _fleet_list(cmd, resource_group_name, identity_id):
@@ -104,7 +101,7 @@ def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wai
                        "--managed-identity-resource-id ID`.", ref.describe())
         return None
     from azext_identitybinding import fleet
-    report = fleet.cleanup_fic(client, _identity_of(binding), deleted_binding_id=binding.get("id"))
+    report = fleet.cleanup_fic(client, fleet.identity_of(binding), deleted_binding_id=binding.get("id"))
     _report_cleanup(cmd.cli_ctx, report, f"Identity binding {ref.describe()} was deleted; its ", has_output=False)
     return None
 
@@ -136,13 +133,13 @@ def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowe
     """Replace allowedSubjects; written with If-Match so a concurrent change is never overwritten."""
     import json
     from azure.cli.core.azclierror import AzureResponseError
-    from azext_identitybinding import arm, subjects
+    from azext_identitybinding import arm, fleet, subjects
     wanted = allowed_subjects_from_file
     if wanted is None:
         wanted = subjects.from_namespaces(allow_namespaces or [], allow_service_account_labels or [])
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     current = client.get_binding(ref, api_version=arm.BINDINGS_PREVIEW_API_VERSION)
-    body = {"properties": {"managedIdentity": {"resourceId": _identity_of(current)},  # immutable: as read
+    body = {"properties": {"managedIdentity": {"resourceId": fleet.identity_of(current)},  # immutable: as read
                            "allowedSubjects": wanted}}
     if current.get("managedBy"):
         body["managedBy"] = current["managedBy"]

@@ -42,7 +42,6 @@ def gather(client, target):
 
 def gather_arm(client, t):
     from azext_identitybinding.arm import BindingRef
-    from azext_identitybinding.fleet import same_resource
     ref = BindingRef(client.subscription_id, t.resource_group, t.cluster, t.binding_name)
     reads = {"cluster": lambda: client.get_cluster(ref)}
     if t.binding_name:
@@ -56,7 +55,7 @@ def gather_arm(client, t):
         if facts["binding"].ok and facts["binding"].value is None:
             facts["binding"] = Got(missing=True)
     else:
-        facts.update(_pick_binding(facts.pop("bindings"), t.identity_id, same_resource))
+        facts.update(_pick_binding(facts.pop("bindings"), t.identity_id))
     if not t.identity_id:
         found = ((facts["binding"].value or {}).get("properties") or {}).get("managedIdentity", {}).get("resourceId") \
             if facts["binding"].ok else None
@@ -68,14 +67,14 @@ def _identity_reads(client, identity_id):
     return {"identity": lambda: client.get_identity(identity_id), "fics": lambda: client.list_fics(identity_id)}
 
 
-def _pick_binding(listed, identity_id, same_resource):
+def _pick_binding(listed, identity_id):
     """The binding to check when none was named: the identity's, or the cluster's only one."""
     if not listed.ok:
         return {"binding": listed}
     bindings = listed.value
     if identity_id:
-        mine = [b for b in bindings if same_resource(
-            ((b.get("properties") or {}).get("managedIdentity") or {}).get("resourceId"), identity_id)]
+        from azext_identitybinding.fleet import bindings_of
+        mine = bindings_of(bindings, identity_id)
         if mine:
             return {"binding": Got(mine[0]), "binding_note": " (found among the cluster's bindings)"}
         return {"binding": Got(missing=True)}

@@ -34,6 +34,16 @@ def same_resource(a, b):
     return (a or "").rstrip("/").lower() == (b or "").rstrip("/").lower()
 
 
+def identity_of(binding):
+    """The resource id of the identity a binding binds."""
+    return ((binding.get("properties") or {}).get("managedIdentity") or {}).get("resourceId", "")
+
+
+def bindings_of(bindings, identity_id):
+    """The bindings (ARM resources) that bind identity_id."""
+    return [b for b in bindings if same_resource(identity_of(b), identity_id)]
+
+
 def scan(client, subscription_id, identity_id, resource_group=None, workers=None, on_progress=None):
     """Every binding of identity_id on the clusters in scope, and the clusters that could not be read."""
     from azure.cli.core.azclierror import AzCLIError
@@ -56,9 +66,7 @@ def scan(client, subscription_id, identity_id, resource_group=None, workers=None
             except (AzCLIError, AzureError) as ex:
                 unreadable.append({"cluster": ref.cluster, "resourceGroup": ref.resource_group, "error": str(ex)})
             else:
-                bindings.extend(b for b in found
-                                if same_resource(((b.get("properties") or {}).get("managedIdentity") or {})
-                                                 .get("resourceId"), identity_id))
+                bindings.extend(bindings_of(found, identity_id))
             done += 1
             if on_progress:
                 on_progress(done, len(refs))
