@@ -1,13 +1,7 @@
 """Table output (`-o table`). Transformers get the JSON-shaped result; --query bypasses them."""
 from collections import OrderedDict
 
-
-def _id_part(resource_id, key):
-    parts = (resource_id or "").split("/")
-    for i, part in enumerate(parts[:-1]):
-        if part.lower() == key:
-            return parts[i + 1]
-    return ""
+from azext_identitybinding.ids import part
 
 
 def _row(binding):
@@ -15,9 +9,9 @@ def _row(binding):
     identity = props.get("managedIdentity") or {}
     return OrderedDict([
         ("Name", binding.get("name", "")),
-        ("ResourceGroup", _id_part(binding.get("id"), "resourcegroups")),
-        ("Cluster", _id_part(binding.get("id"), "managedclusters")),
-        ("Identity", _id_part(identity.get("resourceId"), "userassignedidentities")),
+        ("ResourceGroup", part(binding.get("id"), "resourceGroups")),
+        ("Cluster", part(binding.get("id"), "managedClusters")),
+        ("Identity", part(identity.get("resourceId"), "userAssignedIdentities")),
         ("ClientId", identity.get("clientId", "")),
         ("ProvisioningState", props.get("provisioningState", "")),
         ("OidcIssuerUrl", (props.get("oidcIssuer") or {}).get("oidcIssuerUrl", "")),

@@ -4,90 +4,42 @@ They are argparse `type=` callables: argparse runs them while parsing, before th
 confirmation and before any request, and reports a failure as `argument --x: <message>` with
 exit code 2, the CLI's code for bad arguments.
 """
-import re
 from argparse import ArgumentTypeError
 
-# Limits from the ARM specs: resource group 1-90, managed cluster 1-63, identity binding 1-63,
-# user-assigned identity 3-128.
-_RG_RE = re.compile(r"^[-\w._()]{1,90}$")
-_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# Characters that would change the meaning of a URL path segment, or that no ARM name allows.
-_UNSAFE_RE = re.compile(r"[/\\?#%&:*<>\"'\s\x00-\x1f]")
-
-_IDENTITY_ID_HELP = ("expected /subscriptions/<subscription-id>/resourceGroups/<group>/providers/"
-                     "Microsoft.ManagedIdentity/userAssignedIdentities/<name>, the 'id' printed by "
-                     "`az identity show -g <group> -n <name>`")
+# Size limits of the files a user names (a message states them).
+MAX_SUBJECTS_FILE_BYTES = 1024 * 1024       # 100 entries of allowedSubjects fit in a few KB
+MAX_MANIFEST_FILE_BYTES = 4 * 1024 * 1024   # a rendered chart; the API server takes ~1.5 MB per object
+MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024
 
 
-def _name(value, what, max_len):
-    value = (value or "").strip()
-    if not value:
-        raise ArgumentTypeError(f"the {what} must not be empty.")
-    if len(value) > max_len:
-        raise ArgumentTypeError(f"the {what} {value[:20]!r}... is {len(value)} characters long; "
-                                f"the limit is {max_len}.")
-    bad = _UNSAFE_RE.search(value)
-    if bad:
-        raise ArgumentTypeError(f"the {what} {value!r} contains {bad.group()!r}, which no Azure "
-                                f"resource name may contain.")
-    return value
+def _checked(check, value):
+    """Run a check from ids.py as an argparse type: its message, exit code 2, no request."""
+    from azext_identitybinding import ids
+    try:
+        return check(value)
+    except ids.IdError as ex:
+        raise ArgumentTypeError(str(ex)) from None
 
 
 def resource_group_name(value):
-    value = _name(value, "resource group name", 90)
-    if not _RG_RE.match(value) or value.endswith("."):
-        raise ArgumentTypeError(f"{value!r} is not a valid resource group name: use letters, digits, "
-                                "'-', '_', '.', '(' and ')', not ending in '.'.")
-    return value
+    from azext_identitybinding import ids
+    return _checked(ids.resource_group_name, value)
 
 
 def cluster_name(value):
-    return _name(value, "cluster name", 63)
+    from azext_identitybinding import ids
+    return _checked(ids.cluster_name, value)
 
 
 def binding_name(value):
-    # The REST spec documents ^[a-z][a-z0-9]{0,63}$, but the service's own docs use hyphens:
-    # beyond length and URL safety we let the service decide and show its message.
-    return _name(value, "identity binding name", 63)
-
-
-def parse_identity_id(value):
-    """Split a user-assigned identity resource id into (subscription, group, name), or None."""
-    parts = value.strip().strip("/").split("/")
-    if len(parts) != 8:
-        return None
-    keys = [p.lower() for p in parts[0::2]]
-    if keys != ["subscriptions", "resourcegroups", "providers", "userassignedidentities"]:
-        return None
-    if parts[5].lower() != "microsoft.managedidentity":
-        return None
-    return parts[1], parts[3], parts[7]
+    from azext_identitybinding import ids
+    return _checked(ids.binding_name, value)
 
 
 def identity_resource_id(value):
-    raw = value
-    value = (value or "").strip()
-    if not value:
-        raise ArgumentTypeError(f"the managed identity resource id must not be empty; {_IDENTITY_ID_HELP}.")
-    if _GUID_RE.match(value):
-        raise ArgumentTypeError(f"{value!r} is a GUID (a client or object id), not a resource id; "
-                                f"{_IDENTITY_ID_HELP}.")
-    if not value.startswith("/"):
-        raise ArgumentTypeError(f"{raw!r} is not a resource id; {_IDENTITY_ID_HELP}.")
-    parsed = parse_identity_id(value)
-    if parsed is None:
-        raise ArgumentTypeError(f"{raw!r} is not the resource id of a user-assigned managed identity; "
-                                f"{_IDENTITY_ID_HELP}.")
-    subscription, group, name = parsed
-    if not _GUID_RE.match(subscription):
-        raise ArgumentTypeError(f"the subscription {subscription!r} in {raw!r} is not a GUID; "
-                                f"{_IDENTITY_ID_HELP}.")
-    try:
-        resource_group_name(group)
-        _name(name, "identity name", 128)
-    except ArgumentTypeError as ex:
-        raise ArgumentTypeError(f"{raw!r}: {ex}") from None
-    return value.rstrip("/")
+    """The identity's resource id in canonical form ('//', a trailing '/' and key casing normalised)."""
+    from azext_identitybinding import ids
+    return str(_checked(ids.parse_identity_id, value))
 
 
 def rbac_type(check):
@@ -143,15 +95,11 @@ class BadArguments(ValueError):
 
 
 def allowed_subjects_file(path):
-    from azext_identitybinding import subjects
+    from azext_identitybinding import files, subjects
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            text = f.read()
-    except OSError as ex:
-        raise ArgumentTypeError(f"cannot read {path!r}: {ex.strerror}.") from None
-    try:
-        return subjects.load(text, repr(path))
-    except subjects.SubjectsError as ex:
+        text = files.read_text(path, "the allowed-subjects file", MAX_SUBJECTS_FILE_BYTES)
+        return subjects.check_in(files.load_json(text, repr(path)), repr(path))
+    except (files.InputFileError, subjects.SubjectsError) as ex:
         raise ArgumentTypeError(str(ex)) from None
 
 
@@ -190,13 +138,14 @@ def validate_update(namespace):
 
 
 def kubeconfig_path(value):
-    import os
+    from azext_identitybinding import kube
     path = (value or "").strip()
     if not path:
         raise ArgumentTypeError("the kubeconfig path must not be empty.")
-    missing = [p for p in path.split(os.pathsep) if p and not os.path.isfile(os.path.expanduser(p))]
-    if missing:
-        raise ArgumentTypeError(f"no kubeconfig file at {missing[0]!r}.")
+    try:
+        kube.check_kubeconfig(path)
+    except kube.KubeConfigError as ex:
+        raise ArgumentTypeError(str(ex)) from None
     return path
 
 
@@ -209,17 +158,15 @@ def kube_context(value):
 
 def pod_file(path):
     """(path, documents) of a workload manifest; refused unless it holds at least one pod template."""
-    import yaml
+    from azext_identitybinding import files, manifests
     from azext_identitybinding.workload import workloads
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            documents = [d for d in yaml.safe_load_all(f) if d is not None]
-    except OSError as ex:
-        raise ArgumentTypeError(f"cannot read {path!r}: {ex.strerror}.") from None
-    except yaml.YAMLError as ex:
-        raise ArgumentTypeError(f"{path!r} is not valid YAML or JSON: {ex}".rstrip(".") + ".") from None
+        text = files.read_text(path, "the manifest", MAX_MANIFEST_FILE_BYTES)
+        documents = manifests.check_documents(files.load_yaml_documents(text, repr(path)), repr(path))
+    except (files.InputFileError, manifests.ManifestError) as ex:
+        raise ArgumentTypeError(str(ex)) from None
     if not workloads(documents, "default"):
-        kinds = sorted({str(d.get("kind")) for d in documents if isinstance(d, dict)}) or ["nothing"]
+        kinds = sorted({d.get("kind") or "no kind" for d in documents}) or ["nothing"]
         raise ArgumentTypeError(f"{path!r} holds {', '.join(kinds)}; expected a Pod, Deployment, StatefulSet, "
                                 "DaemonSet, ReplicaSet, Job or CronJob.")
     return path, documents

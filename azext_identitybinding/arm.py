@@ -6,7 +6,7 @@ azure-mgmt-containerservice) keeps start-up cheap and lets preview fields such a
 `allowedSubjects` be sent by switching the api-version, with no vendored SDK.
 """
 import time
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from knack.log import get_logger
 
@@ -42,6 +42,7 @@ class ArmClient:
         from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 
         self.subscription_id = subscription_id
+        self._host = urlsplit(base_url).netloc.lower()
         self.progress = None  # optional object with add(message=...) and end(), set by the factory
         kwargs.setdefault("retry_total", RETRY_TOTAL)
         pipeline = [
@@ -91,11 +92,9 @@ class ArmClient:
 
     def list_clusters(self, subscription_id, resource_group=None):
         """Managed clusters of a subscription, or of one resource group in it."""
-        scope = f"/subscriptions/{quote(subscription_id)}"
-        if resource_group:
-            scope += f"/resourceGroups/{quote(resource_group)}"
+        scope = ["subscriptions", subscription_id] + (["resourceGroups", resource_group] if resource_group else [])
         ref = BindingRef(subscription_id, resource_group or "", None)
-        return self._list(f"{scope}/providers/Microsoft.ContainerService/managedClusters", ref,
+        return self._list(url_path(*scope, "providers", "Microsoft.ContainerService", "managedClusters"), ref,
                           CLUSTERS_API_VERSION)
 
     def delete_binding(self, ref, wait=True):
@@ -115,7 +114,7 @@ class ArmClient:
     def get_identity(self, identity_id):
         """The identity resource (properties.clientId, tenantId, principalId) by its resource id."""
         from azure.cli.core.azclierror import ResourceNotFoundError
-        response = self._send("GET", quote(identity_id.rstrip("/")), api_version=IDENTITY_API_VERSION)
+        response = self._send("GET", _identity_url(identity_id), api_version=IDENTITY_API_VERSION)
         if response.status_code == 404:
             code, message = _error(response)
             raise ResourceNotFoundError(
@@ -141,7 +140,7 @@ class ArmClient:
         """Every federated identity credential of the identity (all pages)."""
         from azure.cli.core.azclierror import ResourceNotFoundError
         ref = IdentityRef(identity_id)
-        response = self._send("GET", f"{quote(identity_id.rstrip('/'))}/federatedIdentityCredentials",
+        response = self._send("GET", _identity_url(identity_id, "federatedIdentityCredentials"),
                               api_version=IDENTITY_API_VERSION)
         if response.status_code == 404:
             raise ResourceNotFoundError(f"Managed identity '{identity_id}' was not found. The service said: "
@@ -179,13 +178,27 @@ class ArmClient:
         return items
 
     def _send(self, method, url, body=None, api_version=BINDINGS_API_VERSION, headers=None):
+        """Send to a path built by url_path(), or to a link the service gave (nextLink, operation URLs)."""
         from azure.core.rest import HttpRequest
+        checked = isinstance(url, SafePath)
+        if not checked:
+            self._check_link(url)
         if "api-version=" not in url:
             url += ("&" if "?" in url else "?") + "api-version=" + api_version
-        if not url.startswith("https://"):
+        if checked:
             url = self._client.format_url(url)
         request = HttpRequest(method, url, json=body, headers=headers)
         return self._client.send_request(request)
+
+    def _check_link(self, url):
+        """A link from a response must stay on the ARM host we logged in to: our token goes with it."""
+        from azure.cli.core.azclierror import AzureResponseError, CLIInternalError
+        if not isinstance(url, str) or not url.lower().startswith("https://"):
+            raise CLIInternalError(f"Refused to send a request to {url!r}: not a checked ARM path or an https "
+                                   "link. Nothing was sent; please report this.")
+        if urlsplit(url).netloc.lower() != self._host:
+            raise AzureResponseError(f"Azure answered with a link to another host ({urlsplit(url).netloc}, not "
+                                     f"{self._host}); it was not followed, so that your token is not sent there.")
 
     def _send_change(self, method, ref, action, **kwargs):
         """PUT/DELETE of a binding: a connection lost after sending may hide an accepted request."""
@@ -293,9 +306,7 @@ class BindingRef:
         self.name = name
 
     def url(self, collection=False):
-        path = (f"/subscriptions/{quote(self.subscription_id)}/resourceGroups/{quote(self.resource_group)}"
-                f"/providers/Microsoft.ContainerService/managedClusters/{quote(self.cluster)}/identityBindings")
-        return path if collection else f"{path}/{quote(self.name)}"
+        return url_path(*_cluster_segments(self), "identityBindings", *([] if collection else [self.name]))
 
     def describe(self):
         return f"'{self.name}' on cluster '{self.cluster}' (resource group '{self.resource_group}')"
@@ -326,13 +337,45 @@ def _transport(**kwargs):
     return RequestsTransport(session=session, session_owner=True, **kwargs)
 
 
+class SafePath(str):
+    """A URL path whose every segment was checked by ids.path(): the only kind of path _send takes."""
+
+
+def url_path(*segments):
+    """The one way this layer builds a URL path: a segment that would re-target the request is refused
+    (an internal error: the argument checks refuse such values first), never sent."""
+    from azext_identitybinding import ids
+    try:
+        return SafePath(ids.path(*segments))
+    except ids.IdError as ex:
+        raise _refused(ex) from None
+
+
+def _refused(ex):
+    from azure.cli.core.azclierror import CLIInternalError
+    return CLIInternalError(f"Refused to build a request URL: {ex} Nothing was sent; please report this.")
+
+
+def _cluster_segments(ref):
+    return ["subscriptions", ref.subscription_id, "resourceGroups", ref.resource_group, "providers",
+            "Microsoft.ContainerService", "managedClusters", ref.cluster]
+
+
 def _cluster_url(ref):
-    return (f"/subscriptions/{quote(ref.subscription_id)}/resourceGroups/{quote(ref.resource_group)}"
-            f"/providers/Microsoft.ContainerService/managedClusters/{quote(ref.cluster)}")
+    return url_path(*_cluster_segments(ref))
+
+
+def _identity_url(identity_id, *children):
+    from azext_identitybinding import ids
+    try:
+        segments = ids.parse_identity_id(identity_id).segments()
+    except ids.IdError as ex:
+        raise _refused(ex) from None
+    return url_path(*segments, *children)
 
 
 def _fic_url(identity_id, name):
-    return f"{quote(identity_id.rstrip('/'))}/federatedIdentityCredentials/{quote(name)}"
+    return _identity_url(identity_id, "federatedIdentityCredentials", name)
 
 
 class IdentityRef:

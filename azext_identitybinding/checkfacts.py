@@ -4,6 +4,7 @@ Pure: no Azure or Kubernetes calls and no az imports. diagnose.py fills the fact
 value, or why it could not be had); armrules.py and clusterrules.py judge them; check.py runs the
 rules in order.
 """
+from azext_identitybinding.ids import part
 from azext_identitybinding.rbac import API_GROUP, VERB
 
 FIC_NAME = "aks-identity-binding"
@@ -70,9 +71,8 @@ class Identity:
         resource = (facts["identity"].value or {}) if facts["identity"].ok else {}
         props = resource.get("properties") or {}
         self.id = mi.get("resourceId") or facts["target"].identity_id or resource.get("id") or ""
-        parts = self.id.rstrip("/").split("/")
-        self.name = parts[-1] if self.id else ""
-        self.resource_group = parts[4] if len(parts) > 4 else "<group>"
+        self.name = part(self.id, "userAssignedIdentities")
+        self.resource_group = part(self.id, "resourceGroups") or "<group>"
         self.client_id = (mi.get("clientId") or props.get("clientId") or "").lower()
         self.tenant_id = (mi.get("tenantId") or props.get("tenantId") or "").lower()
         self.object_id = (mi.get("objectId") or props.get("principalId") or "").lower()

@@ -20,7 +20,8 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     existing = client.get_binding(ref, missing_ok=True, api_version=api_version)
     if existing is not None:
-        from azext_identitybinding.fleet import identity_of, same_resource
+        from azext_identitybinding.fleet import identity_of
+        from azext_identitybinding.ids import same_resource
         bound = identity_of(existing)
         if not same_resource(bound, managed_identity_resource_id):
             from azure.cli.core.azclierror import InvalidArgumentValueError

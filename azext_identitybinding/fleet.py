@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from knack.log import get_logger
 
+from azext_identitybinding.ids import part, same_resource
+
 logger = get_logger(__name__)
 
 
@@ -21,17 +23,6 @@ class ScanResult:
     @property
     def complete(self):
         return not self.unreadable
-
-
-def _id_part(resource_id, key):
-    parts = resource_id.split("/")
-    lowered = [p.lower() for p in parts]
-    return parts[lowered.index(key) + 1] if key in lowered[:-1] else ""
-
-
-def same_resource(a, b):
-    """ARM ids compare case-insensitively (the service keeps each caller's casing)."""
-    return (a or "").rstrip("/").lower() == (b or "").rstrip("/").lower()
 
 
 def identity_of(binding):
@@ -51,7 +42,7 @@ def scan(client, subscription_id, identity_id, resource_group=None, workers=None
     from azext_identitybinding.arm import FLEET_WORKERS, BindingRef
 
     clusters = client.list_clusters(subscription_id, resource_group)
-    refs = [BindingRef(subscription_id, _id_part(c["id"], "resourcegroups"), c["name"]) for c in clusters]
+    refs = [BindingRef(subscription_id, part(c["id"], "resourceGroups"), c["name"]) for c in clusters]
     bindings, unreadable, done = [], [], 0
 
     def read(ref):
@@ -95,15 +86,15 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
 
 def cleanup_fic(client, identity_id, deleted_binding_id=None):
     """Delete the identity's 'aks-identity-binding' credential only when nothing can still need it."""
-    from azext_identitybinding import arm
-    from azext_identitybinding._validators import parse_identity_id
+    from azext_identitybinding import arm, ids
     report = {"managedIdentityResourceId": identity_id, "federatedIdentityCredential": arm.FIC_NAME,
               "deleted": False, "reason": "", "clustersScanned": 0, "bindings": []}
     before = client.get_fic(identity_id)
     if before is None:
+        client.get_identity(identity_id)  # a missing identity is "not found" (exit 3), not "nothing to do"
         report["reason"] = f"the identity has no federated credential '{arm.FIC_NAME}'; nothing to clean up."
         return report
-    subscriptions = [client.subscription_id, parse_identity_id(identity_id)[0]]
+    subscriptions = [client.subscription_id, ids.parse(identity_id).subscription]
     result = scan_subscriptions(client, subscriptions, identity_id)
     report["clustersScanned"] = result.clusters
     others = [b["id"] for b in result.bindings if not same_resource(b.get("id"), deleted_binding_id)]

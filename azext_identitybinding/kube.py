@@ -11,6 +11,7 @@ import os
 
 CONNECT_TIMEOUT = 5   # seconds to open a connection to the API server
 READ_TIMEOUT = 15     # seconds to wait for an answer
+MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024
 
 
 class KubeError(Exception):
@@ -33,6 +34,19 @@ class NotFound(KubeError):
     """404: the object does not exist."""
 
 
+def check_kubeconfig(kubeconfig):
+    """Refuse a kubeconfig the Kubernetes client should not be given: a missing path, a device or FIFO,
+    a huge file, or YAML that nests too deeply or expands aliases without bound."""
+    from azext_identitybinding import files
+    for path in [p for p in kubeconfig.split(os.pathsep) if p]:
+        if not os.path.exists(os.path.expanduser(path)):
+            raise KubeConfigError(f"no kubeconfig file at {path!r}.")
+        try:
+            files.load_yaml_documents(files.read_text(path, "the kubeconfig", MAX_KUBECONFIG_BYTES), repr(path))
+        except files.InputFileError as ex:
+            raise KubeConfigError(str(ex)) from None
+
+
 def default_kubeconfig():
     """What kubectl would read: $KUBECONFIG (possibly several paths joined by ':'), else ~/.kube/config."""
     return os.environ.get("KUBECONFIG") or os.path.join("~", ".kube", "config")
@@ -48,9 +62,10 @@ class Cluster:
             raise KubeConfigError(f"the Python package 'kubernetes' is missing ({ex}); reinstall the extension "
                                   "with `az extension add`") from None
         self.kubeconfig = kubeconfig or default_kubeconfig()
-        paths = [os.path.expanduser(p) for p in self.kubeconfig.split(os.pathsep) if p]
-        if not any(os.path.isfile(p) for p in paths):
+        paths = [p for p in self.kubeconfig.split(os.pathsep) if p]
+        if not any(os.path.isfile(os.path.expanduser(p)) for p in paths):
             raise KubeConfigError(f"no kubeconfig at {self.kubeconfig}")
+        check_kubeconfig(os.pathsep.join(p for p in paths if os.path.exists(os.path.expanduser(p))))
         configuration = client.Configuration()
         try:
             contexts, current = config.list_kube_config_contexts(self.kubeconfig)
@@ -71,28 +86,29 @@ class Cluster:
     # -- reads and reviews ---------------------------------------------------------------------
 
     def service_account(self, namespace, name):
-        return self._call("GET", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}")
+        return self._call("GET", _path("api", "v1", "namespaces", namespace, "serviceaccounts", name))
 
     def subject_access_review(self, spec):
         """POST a SubjectAccessReview; the answer's status says whether the subject is allowed."""
         body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec}
-        return self._call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body=body)
+        return self._call("POST", _path("apis", "authorization.k8s.io", "v1", "subjectaccessreviews"), body=body)
 
     def cluster_role_bindings(self):
-        return self._call("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings")
+        return self._call("GET", _path("apis", "rbac.authorization.k8s.io", "v1", "clusterrolebindings"))
 
     def cluster_roles(self):
-        return self._call("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles")
+        return self._call("GET", _path("apis", "rbac.authorization.k8s.io", "v1", "clusterroles"))
 
     def deployments(self, namespace, label_selector):
-        return self._call("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments",
+        return self._call("GET", _path("apis", "apps", "v1", "namespaces", namespace, "deployments"),
                           query={"labelSelector": label_selector})
 
     def config_map(self, namespace, name):
-        return self._call("GET", f"/api/v1/namespaces/{namespace}/configmaps/{name}")
+        return self._call("GET", _path("api", "v1", "namespaces", namespace, "configmaps", name))
 
     def pods(self, namespace, field_selector):
-        return self._call("GET", f"/api/v1/namespaces/{namespace}/pods", query={"fieldSelector": field_selector})
+        return self._call("GET", _path("api", "v1", "namespaces", namespace, "pods"),
+                          query={"fieldSelector": field_selector})
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -116,6 +132,15 @@ class Cluster:
             return json.loads(response.data or b"{}")
         except ValueError:
             raise KubeError(f"{what}: the API server sent an answer that is not JSON") from None
+
+
+def _path(*segments):
+    """Every API path is built here from checked segments (ids.path): an unsafe one is never sent."""
+    from azext_identitybinding import ids
+    try:
+        return ids.path(*segments)
+    except ids.IdError as ex:
+        raise KubeError(f"refused to build a Kubernetes API path: {ex} Nothing was sent; please report this.") from None
 
 
 def _api_error(ex, what):

@@ -5,7 +5,6 @@ Pure (standard library only). Shape, from the preview API (>= 2026-05-02-preview
 LabelSelector = {"matchLabels": ["key=value", ...], "matchExpressions": [{"key", "operator", "values"}]}
 Entries are OR'd, selectors in an entry AND'd; at most 100 entries.
 """
-import json
 import re
 
 MAX_ENTRIES = 100
@@ -72,6 +71,9 @@ def _check_selector(selector, where, required):
             raise SubjectsError(f"{at} has unknown field(s) {sorted(unknown)}.")
         _check_key(expr.get("key"), at)
         operator, values = expr.get("operator"), expr.get("values")
+        if not isinstance(operator, str):
+            raise SubjectsError(f"{at}: operator must be one of In, NotIn, Exists, DoesNotExist (a string), "
+                                f"not {operator!r}.")
         if operator in _OPERATORS_WITH_VALUES:
             if not isinstance(values, list) or not values:
                 raise SubjectsError(f"{at}: operator {operator} needs a non-empty 'values' list.")
@@ -105,12 +107,8 @@ def check(subjects):
     return subjects
 
 
-def load(text, source):
-    """Parse and check the JSON text of an allowed-subjects file."""
-    try:
-        data = json.loads(text)
-    except ValueError as ex:
-        raise SubjectsError(f"{source} is not valid JSON: {ex}.") from None
+def check_in(data, source):
+    """check() of a parsed allowed-subjects file; the message names the file."""
     try:
         return check(data)
     except SubjectsError as ex:

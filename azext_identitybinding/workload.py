@@ -15,7 +15,7 @@ BINDING_AUDIENCE = "api://AKSIdentityBinding"
 EXPIRATION_RANGE = (3600, 86400)
 
 # kind -> path from the object to its pod template; a Pod is its own template.
-_TEMPLATE_PATHS = {
+TEMPLATE_PATHS = {
     "Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"), "DaemonSet": ("spec", "template"),
     "ReplicaSet": ("spec", "template"), "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"), "Pod": (),
@@ -46,7 +46,7 @@ def workloads(documents, default_namespace):
         if doc.get("kind") == "List" or (doc.get("kind") or "").endswith("List"):
             found += workloads(doc.get("items") or [], default_namespace)
             continue
-        path = _TEMPLATE_PATHS.get(doc.get("kind"))
+        path = TEMPLATE_PATHS.get(doc.get("kind"))
         if path is None:
             continue
         template = doc

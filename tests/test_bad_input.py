@@ -59,13 +59,14 @@ def test_missing_required_argument_is_exit_2():
     assert r.requests == []
 
 
-@pytest.mark.parametrize("identity_id", [
-    # casing of the fixed segments, and resource-group characters Azure allows
-    IDENTITY_ID.replace("resourceGroups", "resourcegroups").replace("Microsoft.ManagedIdentity",
-                                                                    "microsoft.managedidentity"),
-    IDENTITY_ID.replace("identity-rg", "My_RG.(prod)-1"),
-    IDENTITY_ID.replace("identity-rg", "grüppe"),
+@pytest.mark.parametrize("identity_id, canonical", [
+    # casing of the fixed segments, '//' and a trailing '/' are normalised; names keep their casing
+    (IDENTITY_ID.replace("resourceGroups", "resourcegroups").replace("Microsoft.ManagedIdentity",
+                                                                     "microsoft.managedidentity"), IDENTITY_ID),
+    ("/" + IDENTITY_ID.replace("/providers/", "//providers/") + "/", IDENTITY_ID),
+    (IDENTITY_ID.replace("identity-rg", "My_RG.(prod)-1"), IDENTITY_ID.replace("identity-rg", "My_RG.(prod)-1")),
+    (IDENTITY_ID.replace("identity-rg", "grüppe"), IDENTITY_ID.replace("identity-rg", "grüppe")),
 ])
-def test_valid_identity_ids_pass_validation(identity_id):
+def test_valid_identity_ids_pass_validation(identity_id, canonical):
     from azext_identitybinding._validators import identity_resource_id
-    assert identity_resource_id(f"  {identity_id}  ") == identity_id
+    assert identity_resource_id(f"  {identity_id}  ") == canonical

@@ -119,8 +119,17 @@ def test_cleanup_fic_keeps_it_when_it_changed_during_the_scan():
 def test_cleanup_fic_without_a_credential_does_nothing():
     r = az("cleanup_fic_none", "cleanup-fic", "--managed-identity-resource-id", IDENTITY_ID, "--yes")
     assert r.exit_code == 0, r
-    assert r.methods() == ["GET"]
+    assert r.methods() == ["GET", "GET"]  # the credential (404), then the identity: it exists
+    assert r.requests[1][1].split("?")[0].endswith(IDENTITY_ID)
     assert "nothing to clean up" in r.json()["reason"]
+
+
+def test_cleanup_fic_of_an_identity_that_does_not_exist_is_not_found():
+    r = az("cleanup_fic_identity_not_found", "cleanup-fic", "--managed-identity-resource-id", IDENTITY_ID, "--yes")
+    assert r.exit_code == 3, r  # a typo in the id must not pass a CI step as "nothing to clean up"
+    assert f"Managed identity '{IDENTITY_ID}' was not found" in r.err
+    assert r.out == "" and "nothing to clean up" not in r.err
+    assert r.methods() == ["GET", "GET"] and r.all_played
 
 
 def test_cleanup_fic_without_a_terminal_and_without_yes_sends_nothing():

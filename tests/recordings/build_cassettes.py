@@ -101,6 +101,10 @@ IDENTITY = {
     "properties": {"tenantId": TENANT, "principalId": OBJECT_ID, "clientId": CLIENT_ID},
 }
 
+IDENTITY_404 = error(
+    "ResourceNotFound", "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/identity1' under "
+    "resource group 'identity-rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+
 # -- fleet: four clusters in three groups, two pages; identity1 is bound on c1 and c3 ------------
 FLEET = [("rg1", "c1"), ("rg2", "c2"), ("rg2", "c3"), ("rg3", "c4")]
 CLUSTERS = f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters?{API}"
@@ -307,6 +311,12 @@ CASSETTES = {
     ],
     "cleanup_fic_none": [
         hit("GET", FIC_URL, 404, error("NotFound", "Federated identity credential 'aks-identity-binding' not found.")),
+        hit("GET", IDENTITY_URL, 200, IDENTITY),
+    ],
+    # MSI answers a read below a missing identity with 404 "The parent user-assigned identity doesn't exist."
+    "cleanup_fic_identity_not_found": [
+        hit("GET", FIC_URL, 404, error("NotFound", "The parent user-assigned identity doesn't exist.")),
+        hit("GET", IDENTITY_URL, 404, IDENTITY_404),
     ],
     "delete_cleanup_fic": [
         hit("GET", f"{BINDINGS}/ib1?{API}".replace(f"/{RG}/", "/rg1/").replace(f"/{CLUSTER}/", "/c1/"), 200,
@@ -344,10 +354,7 @@ CASSETTES = {
         hit("GET", PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="2")),
     ],
     "rbac_identity_not_found": [
-        hit("GET", IDENTITY_URL, 404, error(
-            "ResourceNotFound", "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/identity1' under "
-            "resource group 'identity-rg' was not found. For more details please go to "
-            "https://aka.ms/ARMResourceNotFoundFix")),
+        hit("GET", IDENTITY_URL, 404, IDENTITY_404),
     ],
 }
 

@@ -1,0 +1,88 @@
+"""Type checks of workload manifests (`--pod-file`), before anything reads them. Pure.
+
+Checks exactly the fields workload.py reads, so that it can trust their types: a value of the
+wrong type is refused with the path of the field, as the API server would refuse it
+(`spec.template.metadata.annotations must be a mapping, not a list`).
+"""
+from azext_identitybinding.workload import TEMPLATE_PATHS
+
+STRING = "string"
+STRING_MAP = "mapping of strings"
+
+_META = {"name": STRING, "namespace": STRING, "labels": STRING_MAP, "annotations": STRING_MAP}
+_CONTAINER = {"name": STRING, "env": [{"name": STRING, "value": STRING}], "command": [STRING], "args": [STRING]}
+_VOLUME = {"projected": {"sources": [{"serviceAccountToken": {"path": STRING, "audience": STRING}}]}}
+_POD_SPEC = {"serviceAccountName": STRING, "serviceAccount": STRING, "containers": [_CONTAINER],
+             "initContainers": [_CONTAINER], "volumes": [_VOLUME]}
+_TEMPLATE = {"metadata": _META, "spec": _POD_SPEC}
+
+
+class ManifestError(ValueError):
+    """A manifest field of the wrong type; str() names the file, the document and the field."""
+
+
+def _schema(kind):
+    schema = dict(_TEMPLATE)
+    for key in reversed(TEMPLATE_PATHS[kind]):
+        schema = {key: schema}
+    return {"kind": STRING, "metadata": _META, **schema}
+
+
+def _kind_name(value):
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _check(value, schema, where, fail):
+    if value is None:  # `labels:` with nothing after it: absent, as Kubernetes reads it
+        return
+    if schema == STRING:
+        if not isinstance(value, str):
+            hint = ' (quote it: "true")' if isinstance(value, bool) else ""
+            fail(f"{where} must be a string, not {_kind_name(value)}{hint}")
+        return
+    if schema == STRING_MAP:
+        if not isinstance(value, dict):
+            fail(f"{where} must be a mapping, not {_kind_name(value)}")
+        for key, item in value.items():
+            if not isinstance(key, str):
+                fail(f"{where} has the key {key!r}, which is {_kind_name(key)}, not a string")
+            _check(item, STRING, f"{where}[{key!r}]", fail)
+        return
+    if isinstance(schema, list):
+        if not isinstance(value, list):
+            fail(f"{where} must be a list, not {_kind_name(value)}")
+        for i, item in enumerate(value):
+            _check(item, schema[0], f"{where}[{i}]", fail)
+        return
+    if not isinstance(value, dict):
+        fail(f"{where} must be a mapping, not {_kind_name(value)}")
+    for key, sub in schema.items():
+        if key in value:
+            _check(value[key], sub, f"{where}.{key}" if where else key, fail)
+
+
+def check_documents(documents, source):
+    """Raise ManifestError unless every document (Lists opened) has the field types Kubernetes requires
+    where workload.py reads them; return the documents unchanged."""
+    def visit(doc, label):
+        def fail(message):
+            raise ManifestError(f"{source}: {label}: {message}.")
+        if not isinstance(doc, dict):
+            fail(f"must be a mapping (a Kubernetes object), not {_kind_name(doc)}")
+        _check(doc.get("kind"), STRING, "kind", fail)
+        kind = doc.get("kind") or ""
+        _check(doc.get("metadata"), _META, "metadata", fail)
+        name = (doc.get("metadata") or {}).get("name")
+        label = f"{label} ({kind}{' ' + name if name else ''})" if kind else label
+        if kind.endswith("List"):
+            _check(doc.get("items"), [{}], "items", fail)
+            for i, item in enumerate(doc.get("items") or []):
+                visit(item, f"{label} items[{i}]")
+        elif kind in TEMPLATE_PATHS:
+            _check(doc, _schema(kind), "", fail)
+
+    for n, doc in enumerate(documents, 1):
+        visit(doc, f"document {n}")
+    return documents
