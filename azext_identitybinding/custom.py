@@ -101,8 +101,14 @@ def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wai
                        "federated credential was left alone. Use `az aks identity-binding cleanup-fic "
                        "--managed-identity-resource-id ID`.", ref.describe())
         return None
+    from azure.cli.core.azclierror import ResourceNotFoundError
     from azext_identitybinding import fleet
-    report = fleet.cleanup_fic(client, fleet.identity_of(binding), deleted_binding_id=binding.get("id"))
+    try:
+        report = fleet.cleanup_fic(client, fleet.identity_of(binding), deleted_binding_id=binding.get("id"))
+    except ResourceNotFoundError:  # the binding is gone, and so is its identity: nothing is left to clean
+        logger.warning("Identity binding %s was deleted. Its identity '%s' no longer exists, so it has no "
+                       "federated credential left to clean up.", ref.describe(), fleet.identity_of(binding))
+        return None
     _report_cleanup(cmd.cli_ctx, report, f"Identity binding {ref.describe()} was deleted; its ", has_output=False)
     return None
 

@@ -147,6 +147,15 @@ def test_delete_with_cleanup_fic_deletes_binding_then_unused_credential():
     assert r.all_played
 
 
+def test_delete_with_cleanup_fic_of_a_deleted_identity_succeeds_and_says_why():
+    r = az("delete_cleanup_fic_identity_gone", "delete", "-g", "rg1", "--cluster-name", "c1", "-n", "ib1",
+           "--cleanup-fic", "--yes")
+    assert r.exit_code == 0, r  # the binding was deleted; a credential of a deleted identity cannot remain
+    assert "no longer exists" in r.err and IDENTITY_ID in " ".join(r.err.split())
+    assert r.methods() == ["GET", "DELETE", "GET", "GET", "GET"] and r.all_played
+    assert fic_deletes(r) == []
+
+
 def test_delete_with_cleanup_fic_and_no_wait_is_refused():
     r = az("no_requests", "delete", *ITEM, "--cleanup-fic", "--no-wait", "--yes")
     assert r.exit_code == 2, r

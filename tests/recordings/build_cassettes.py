@@ -330,6 +330,14 @@ CASSETTES = {
         hit("GET", FIC_URL, 200, FIC),
         hit("DELETE", FIC_URL, 200),
     ],
+    "delete_cleanup_fic_identity_gone": [
+        hit("GET", f"{BINDINGS}/ib1?{API}".replace(f"/{CLUSTER}/", "/c1/"), 200, binding(name="ib1", cluster="c1")),
+        hit("DELETE", f"{BINDINGS}/ib1?{API}".replace(f"/{CLUSTER}/", "/c1/"), 202,
+            binding(name="ib1", cluster="c1", state="Deleting"), {"Location": RESULT}),
+        hit("GET", RESULT, 204),
+        hit("GET", FIC_URL, 404, error("NotFound", "The parent user-assigned identity doesn't exist.")),
+        hit("GET", IDENTITY_URL, 404, IDENTITY_404),
+    ],
     "update_if_match": [
         hit("GET", PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="1")),
         hit("PUT", PREVIEW_ITEM, 200, binding(subjects=NEW_SUBJECTS, state="Updating", etag="2"),
