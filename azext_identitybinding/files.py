@@ -5,7 +5,6 @@ InputFileError whose message names the file and says what is wrong: no other exc
 leaves this module, whatever the bytes are.
 """
 import os
-import re
 import stat
 
 KIB = 1024
@@ -56,26 +55,30 @@ def read_text(path, what, max_bytes):
 
 # -- JSON --------------------------------------------------------------------------------------------
 
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+def _depth(value):
+    """How deeply lists and dicts nest in a parsed document (iterative: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def load_json(text, source, max_depth=MAX_DEPTH):
     """Parse JSON whose arrays and objects nest at most max_depth deep."""
     import json
-    depth = 0
-    for token in _JSON_TOKENS.finditer(text):
-        ch = token.group()[0]
-        if ch in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise InputFileError(f"{source} nests arrays/objects more than {max_depth} deep "
-                                     f"(at offset {token.start()}); no valid input needs that.")
-        elif ch in "]}":
-            depth -= 1
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as ex:
+        data = json.loads(text)
+    except RecursionError:  # the C decoder stops at the interpreter's recursion limit, cleanly
+        raise InputFileError(f"{source} nests arrays/objects more than {max_depth} deep; no valid input "
+                             "needs that.") from None
+    except ValueError as ex:
         raise InputFileError(f"{source} is not valid JSON: {ex}.") from None
+    if _depth(data) > max_depth:
+        raise InputFileError(f"{source} nests arrays/objects more than {max_depth} deep; no valid input needs that.")
+    return data
 
 
 # -- YAML ------------------------------------------------------------------------------------------
