@@ -56,6 +56,32 @@ examples:
     text: az aks identity-binding show -g myGroup --cluster-name myCluster -n myidentitybinding -o none
 """
 
+HELP["aks identity-binding wait"] = """
+type: command
+short-summary: Wait until an identity binding reaches a condition, for example after create or delete with --no-wait.
+long-summary: |
+    Reads the binding (the same request as `show`) every --interval seconds (default 30)
+    until the condition holds or --timeout seconds (default 3600) have passed.
+    --created and --updated wait for provisioningState 'Succeeded'; --exists for the
+    binding to be readable in any state; --custom for a JMESPath query on the binding to
+    be true; --deleted for the binding to be gone.
+    A binding that is not found counts as not created yet (--created, --exists, --custom)
+    or as deleted (--deleted); with --updated it fails with exit code 3. A cluster or
+    resource group that is not found is never taken for a deleted binding: whatever the
+    condition, the command fails at once with exit code 3 and says which is missing, so a
+    mistyped -g or --cluster-name cannot pass for a finished delete.
+    Exit codes: 0 when the condition holds; 1 when the binding reaches state 'Failed' or
+    the timeout passes (az's own wait would print `{}` and exit 0 there); 2 for invalid
+    arguments; 3 as above.
+examples:
+  - name: After `create --no-wait`, wait until the binding has succeeded.
+    text: az aks identity-binding wait -g myGroup --cluster-name myCluster -n myidentitybinding --created
+  - name: Wait for a binding deleted with --no-wait to be gone, checking every 10 seconds for at most 10 minutes.
+    text: az aks identity-binding wait -g myGroup --cluster-name myCluster -n myidentitybinding --deleted --interval 10 --timeout 600
+  - name: Wait until a JMESPath condition on the binding holds.
+    text: az aks identity-binding wait -g myGroup --cluster-name myCluster -n myidentitybinding --custom "properties.provisioningState=='Succeeded'"
+"""
+
 HELP["aks identity-binding list"] = """
 type: command
 short-summary: List the identity bindings of a cluster, or find every binding of an identity.

@@ -13,11 +13,11 @@ def load_arguments(loader, _):
 
     # Registered per command as well as for the group: core azure-cli registers these per command,
     # and the most specific registration supplies the help text.
-    for scope in ("", " create", " show", " delete", " update"):
+    for scope in ("", " create", " show", " delete", " update", " wait"):
         with loader.argument_context("aks identity-binding" + scope) as c:
             c.argument("resource_group_name", arg_type=group_type,
                        help="Name of the resource group of the cluster. You can configure the default group "
-                            "using `az configure --defaults group=<name>`.")
+                            "using `az configure --defaults group=NAME`.")
             c.argument("cluster_name", arg_type=cluster_type,
                        help="Name of the managed Kubernetes (AKS) cluster.")
             c.argument("name", options_list=["--name", "-n"], type=v.binding_name, completer=None,
@@ -27,7 +27,7 @@ def load_arguments(loader, _):
     with loader.argument_context("aks identity-binding create") as c:
         c.argument("managed_identity_resource_id", arg_type=identity_type,
                    help="Resource ID of the user-assigned managed identity to bind, as printed by "
-                        "`az identity show -g <group> -n <name> --query id -o tsv`. It cannot be changed later.")
+                        "`az identity show -g GROUP -n NAME --query id -o tsv`. It cannot be changed later.")
     for command in ("create", "update"):
         with loader.argument_context(f"aks identity-binding {command}") as c:
             c.argument("allowed_subjects_from_file", options_list=["--allowed-subjects-from-file"],

@@ -177,3 +177,24 @@ def validate_check(namespace):
         raise BadArguments("give the identity one way: -n BINDING or --managed-identity-resource-id ID, not both.")
     if namespace.skip_cluster and (namespace.kubeconfig or namespace.context):
         raise BadArguments("--skip-cluster reads no kubeconfig; drop --kubeconfig/--context, or --skip-cluster.")
+
+
+def validate_wait(namespace):
+    """`wait`: a condition, a positive --interval and --timeout, and a --custom that parses, checked
+    before the first request (az's own loop would fail on the first two only after reading, and on an
+    --interval of 0 with a traceback)."""
+    conditions = ("created", "updated", "deleted", "exists", "custom")
+    if not any(getattr(namespace, c, None) for c in conditions):
+        raise BadArguments("give the condition to wait for: --created, --updated, --deleted, --exists or "
+                           "--custom JMESPATH.")
+    for flag in ("interval", "timeout"):
+        value = getattr(namespace, flag, None)
+        if value is not None and value < 1:
+            raise BadArguments(f"--{flag} is in seconds and must be at least 1, not {value}.")
+    if namespace.custom:
+        import jmespath
+        from jmespath.exceptions import JMESPathError
+        try:
+            jmespath.compile(namespace.custom)
+        except JMESPathError as ex:
+            raise BadArguments(f"--custom {namespace.custom!r} is not a JMESPath expression: {ex}") from None

@@ -8,12 +8,15 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 def load_command_table(loader, _):
     from azext_identitybinding._format import binding_table, check_table
     from azext_identitybinding import _validators as v
-    from azext_identitybinding.custom import confirm_cleanup, confirm_delete
+    from azext_identitybinding.custom import confirm_cleanup, confirm_delete, wait_timed_out
 
     with loader.command_group("aks identity-binding") as g:
         g.custom_command("create", "create_identity_binding", supports_no_wait=True,
                          table_transformer=binding_table)
         g.custom_show_command("show", "show_identity_binding", table_transformer=binding_table)
+        # az's own wait loop (--created/--updated/--deleted/--exists/--custom, --interval, --timeout)
+        # around the same read as show; the getter decides which 404 counts as "not there".
+        g.custom_wait_command("wait", "wait_identity_binding", validator=v.validate_wait, transform=wait_timed_out)
         g.custom_command("list", "list_identity_bindings", table_transformer=binding_table,
                          validator=v.validate_list)
         g.custom_command("delete", "delete_identity_binding", supports_no_wait=True,

@@ -55,6 +55,37 @@ def show_identity_binding(cmd, resource_group_name, cluster_name, name):
     return client.get_binding(ref)
 
 
+def wait_identity_binding(cmd, resource_group_name, cluster_name, name):
+    """The getter az's wait loop (`az aks identity-binding wait`) polls: the same read as `show`.
+
+    That loop treats only an azure-core HttpResponseError with status 404 as "not there": --deleted
+    ends, --created/--exists/--custom keep polling, --updated fails (exit 3). So a missing BINDING is
+    raised as one. A missing cluster or resource group stays our ResourceNotFoundError, which the loop
+    does not catch: every condition, --deleted included, ends at once with exit 3 naming what is
+    missing, so that a mistyped -g or --cluster-name is never reported as a deleted binding."""
+    client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
+    binding = client.get_binding(ref, missing_ok=True)
+    if binding is None:
+        from azure.core.exceptions import ResourceNotFoundError as NotFound
+        gone = NotFound(f"Identity binding {ref.describe()} was not found. See the bindings with "
+                        f"`{ref.list_command()}`.")
+        gone.status_code = 404
+        raise gone
+    return binding
+
+
+def wait_timed_out(result):
+    """`transform` of `wait`. az's wait loop *returns* (does not raise) its "timed-out" CLIError, which
+    would print `{}` and exit 0 as if the condition had been met; make it the error it is (exit 1)."""
+    from knack.util import CLIError
+    if isinstance(result, CLIError):
+        from azure.cli.core.azclierror import UnclassifiedUserFault
+        raise UnclassifiedUserFault(f"{result}: the identity binding did not reach the condition in time. See "
+                                    "its current state with `az aks identity-binding show`, or wait longer "
+                                    "with a larger --timeout.")
+    return result
+
+
 def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, managed_identity_resource_id=None):
     from azext_identitybinding.fleet import bindings_of
     if not cluster_name:

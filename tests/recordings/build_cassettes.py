@@ -707,6 +707,33 @@ CHECK_CASSETTES = {
 CASSETTES.update(CHECK_CASSETTES)
 
 
+# -- `wait`: az's wait loop GETs the binding once per --interval -----------------------------------
+def poll(status, body):
+    return hit("GET", ITEM, status, body)
+
+
+WAIT_CASSETTES = {
+    # not there yet, then Creating, then Succeeded
+    "wait_created": [poll(404, BINDING_404), poll(200, binding(state="Creating")),
+                     poll(200, binding(state="Creating")), poll(200, binding(etag="2"))],
+    "wait_updated": [poll(200, binding(state="Updating", subjects=OLD_SUBJECTS)),
+                     poll(200, binding(etag="2", subjects=NEW_SUBJECTS))],
+    "wait_deleted": [poll(200, binding(state="Deleting", etag="3")), poll(200, binding(state="Deleting", etag="3")),
+                     poll(404, BINDING_404)],
+    # --exists ends at the first successful read, whatever the state
+    "wait_exists": [poll(404, BINDING_404), poll(404, BINDING_404), poll(200, binding(state="Creating"))],
+    "wait_custom": [poll(200, binding(state="Creating")), poll(200, binding(etag="2"))],
+    # --timeout 10 --interval 5: two polls, never Succeeded
+    "wait_timeout": [poll(200, binding(state="Creating")), poll(200, binding(state="Creating"))],
+    "wait_failed": [poll(200, binding(state="Creating")), poll(200, binding(state="Failed"))],
+    "wait_updated_missing": [poll(404, BINDING_404)],
+    # a missing cluster or group is not a deleted binding: the wait fails at once
+    "wait_cluster_not_found": [poll(404, CLUSTER_404)],
+    "wait_group_not_found": [poll(404, error("ResourceGroupNotFound", f"Resource group '{RG}' could not be found."))],
+}
+CASSETTES.update(WAIT_CASSETTES)
+
+
 def main():
     for name, interactions in CASSETTES.items():
         text = yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False, width=120)
