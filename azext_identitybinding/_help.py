@@ -157,16 +157,23 @@ short-summary: Generate the Kubernetes RBAC that lets service accounts use a bou
 long-summary: |
     Prints one Kubernetes 'List' with a ClusterRole (verb 'use-managed-identity' on API
     group 'cid.wi.aks.azure.com', resource: the identity's lowercase client id) and a
-    ClusterRoleBinding to the given service accounts, ready for `kubectl apply -f -`.
+    ClusterRoleBinding to the given service accounts.
     Give the identity in exactly one way: --client-id (no Azure call at all),
-    --managed-identity-resource-id, or -g/--cluster-name/-n of an identity binding.
-    The output is sorted and free of timestamps, so it diffs cleanly in GitOps. Use
-    -o yaml or -o json (tsv drops nested objects).
+    --managed-identity-resource-id, or -g/--cluster-name/-n of an identity binding
+    (-n/--name is the binding's name, as in the other identity-binding commands; the
+    generated objects are named with --role-name, default use-mi-CLIENT_ID).
+    -o yaml or -o json is what `kubectl apply -f -` takes. -o table shows one row per
+    object (kind, name, namespace, what it grants) to review; -o tsv prints only the
+    List's top-level fields, so in scripts use --query with tsv, for example
+    --query "items[].[kind, metadata.name]" -o tsv.
+    The output is sorted and free of timestamps, so it diffs cleanly in GitOps.
 examples:
   - name: Print RBAC for one service account, offline, and apply it.
     text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --service-account demo/demo -o yaml | kubectl apply -f -
   - name: Read the identity from a binding, grant two service accounts, and also create them annotated.
     text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api team-b/worker --include-service-accounts -o yaml
+  - name: Review what would be applied, with the objects named team-a-storage.
+    text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api --role-name team-a-storage -o table
   - name: Grant every service account of a namespace (broader), reading the identity by resource id.
     text: az aks identity-binding generate-rbac --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --namespace team-a -o json
 """

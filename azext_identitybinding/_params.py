@@ -81,8 +81,12 @@ def load_arguments(loader, _):
                    help="Resource group of the cluster, to read the identity from a binding.")
         c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
                    help="Cluster of the binding to read the identity from.")
-        c.argument("binding_name", options_list=["--binding-name", "-n"], type=v.binding_name,
-                   arg_group="Identity", help="Name of the identity binding to read the identity from.")
+        # -n/--name names the binding, as in every other az command; --binding-name is its old spelling,
+        # kept for one release (hidden; using it prints az's deprecation warning).
+        c.argument("name", type=v.binding_name, arg_group="Identity",
+                   options_list=["--name", "-n",
+                                 c.deprecate(target="--binding-name", redirect="--name", hide=True)],
+                   help="Name of the identity binding to read the identity from (with -g and --cluster-name).")
         c.argument("service_accounts", options_list=["--service-account"], nargs="+", action="extend",
                    type=v.rbac_type(rbac.parse_service_account), arg_group="Subjects",
                    help="Service account allowed to use the identity, as NAMESPACE/NAME. Repeatable; "
@@ -91,8 +95,9 @@ def load_arguments(loader, _):
                    type=v.rbac_type(rbac.validate_namespace), arg_group="Subjects",
                    help="Namespace whose every service account may use the identity (broader: prefer "
                         "--service-account). Repeatable.")
-        c.argument("name", options_list=["--name"], type=v.rbac_type(rbac.validate_object_name),
-                   help="Name of the ClusterRole and ClusterRoleBinding. Default: use-mi-<client id>.")
+        c.argument("role_name", options_list=["--role-name"], type=v.role_name,
+                   help="Name of the generated ClusterRole and ClusterRoleBinding (a DNS-1123 subdomain). "
+                        "Default: use-mi-CLIENT_ID.")
         c.argument("include_service_accounts", options_list=["--include-service-accounts"],
                    action="store_true",
                    help="Also emit each --service-account as a ServiceAccount annotated with the "

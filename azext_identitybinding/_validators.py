@@ -64,19 +64,23 @@ def validate_generate_rbac(namespace):
     exit 2, the same as any other bad argument, before any request."""
     from azext_identitybinding.rbac import RbacInputError
     ns = namespace
-    binding_source = bool(ns.cluster_name or ns.binding_name)
+    binding_source = bool(ns.cluster_name or ns.name)
+    hint = ""
+    if ns.name and not ns.cluster_name:  # most likely the old meaning of --name
+        hint = (" To name the generated ClusterRole and ClusterRoleBinding, use --role-name; -n/--name names "
+                "the identity binding.")
     arm_sources = [flag for flag, given in (("--managed-identity-resource-id", ns.managed_identity_resource_id),
                                             ("-g/--cluster-name/-n", binding_source)) if given]
     if len(arm_sources) > 1:
         raise RbacInputError(arm_sources[0], None, "give exactly one identity source: --client-id, "
                              "--managed-identity-resource-id, or -g/--cluster-name/-n for a binding, not "
-                             f"{' and '.join(arm_sources)}.")
+                             f"{' and '.join(arm_sources)}.{hint}")
     if not arm_sources and not ns.client_id:
         raise RbacInputError("--client-id", None, "give the identity: --client-id GUID (offline), "
                              "--managed-identity-resource-id ID, or -g RG --cluster-name C -n BINDING.")
-    if binding_source and not (ns.resource_group_name and ns.cluster_name and ns.binding_name):
+    if binding_source and not (ns.resource_group_name and ns.cluster_name and ns.name):
         raise RbacInputError("-n", None, "reading the identity from a binding needs all of -g, --cluster-name "
-                             "and -n (the binding name).")
+                             f"and -n/--name (the binding name).{hint}")
     if not ns.service_accounts and not ns.namespaces:
         raise RbacInputError("--service-account", None, "give at least one subject: --service-account "
                              "NAMESPACE/NAME or --namespace NAMESPACE.")
@@ -198,3 +202,12 @@ def validate_wait(namespace):
             jmespath.compile(namespace.custom)
         except JMESPathError as ex:
             raise BadArguments(f"--custom {namespace.custom!r} is not a JMESPath expression: {ex}") from None
+
+
+def role_name(value):
+    """generate-rbac --role-name: a Kubernetes object name (DNS-1123 subdomain), named as --role-name."""
+    from azext_identitybinding import rbac
+
+    def validate_object_name(text):
+        return rbac.validate_object_name(text, "--role-name")
+    return rbac_type(validate_object_name)(value)

@@ -220,18 +220,19 @@ def confirm_cleanup(command_args):
 
 
 def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, managed_identity_resource_id=None,
-                  resource_group_name=None, cluster_name=None, binding_name=None, name=None,
+                  resource_group_name=None, cluster_name=None, name=None, role_name=None,
                   include_service_accounts=False, tenant_id=None):
+    """`name` is the identity binding to read the identity from; `role_name` names the generated objects."""
     from azext_identitybinding import rbac
     if managed_identity_resource_id or cluster_name:
         client_id, tenant_id = _identity_from_arm(cmd, client_id, tenant_id, managed_identity_resource_id,
-                                                  resource_group_name, cluster_name, binding_name)
+                                                  resource_group_name, cluster_name, name)
     for namespace in sorted(set(namespaces or [])):
         logger.warning("Granting every service account in namespace '%s' (group "
                        "system:serviceaccounts:%s), including ones created later. Prefer --service-account "
                        "NAMESPACE/NAME where you can.", namespace, namespace)
     try:
-        return rbac.generate(client_id, service_accounts or (), namespaces or (), name=name,
+        return rbac.generate(client_id, service_accounts or (), namespaces or (), name=role_name,
                              include_service_accounts=include_service_accounts, tenant_id=tenant_id)
     except rbac.RbacInputError as ex:  # the validators catch these first; kept as a safety net
         from azure.cli.core.azclierror import InvalidArgumentValueError

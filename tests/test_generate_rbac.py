@@ -98,7 +98,16 @@ def test_identity_not_found_is_exit_3():
     (["--client-id", CLIENT_ID, "--service-account", "demo/" + "a" * 254], "253"),
     (["--client-id", CLIENT_ID], "at least one subject"),
     (["--service-account", "demo/demo"], "give the identity"),
-    (["--client-id", CLIENT_ID, "--service-account", "demo/demo", "--name", "Bad_Name"], "'Bad_Name'"),
+    (["--client-id", CLIENT_ID, "--service-account", "demo/demo", "--role-name", "Bad_Name"],
+     "argument --role-name: 'Bad_Name': not a valid Kubernetes object name"),
+    (["--client-id", CLIENT_ID, "--service-account", "demo/demo", "--name", ".."], "argument --name/-n"),
+    # the old meaning of --name (the objects' name) is pointed to --role-name
+    (["--client-id", CLIENT_ID, "--service-account", "demo/demo", "--name", "myrole"],
+     "To name the generated ClusterRole and ClusterRoleBinding, use --role-name"),
+    (["--managed-identity-resource-id", IDENTITY_ID, "--service-account", "demo/demo", "--name", "myrole"],
+     "use --role-name; -n/--name names the identity binding"),
+    (["--client-id", CLIENT_ID, "--service-account", "demo/demo", "--binding-name", "bad/name"],
+     "argument --name/-n"),
     (["--managed-identity-resource-id", IDENTITY_ID, *FROM_BINDING, "--service-account", "demo/demo"],
      "exactly one identity source"),
     (["--cluster-name", CLUSTER, "--service-account", "demo/demo"], "needs all of -g, --cluster-name and -n"),
@@ -117,3 +126,62 @@ def test_json_output_round_trips():
     r = gen("no_requests", "--client-id", CLIENT_ID, "--service-account", "demo/demo", "-o", "json")
     y = gen("no_requests", "--client-id", CLIENT_ID, "--service-account", "demo/demo", "-o", "yaml")
     assert json.loads(r.out) == yaml.safe_load(y.out)
+
+
+# -- -n/--name is the binding, --role-name the objects, --binding-name deprecated ------------------
+
+def object_names(result_list):
+    kinds = items_by_kind(result_list)
+    return {kinds["ClusterRole"][0]["metadata"]["name"], kinds["ClusterRoleBinding"][0]["metadata"]["name"],
+            kinds["ClusterRoleBinding"][0]["roleRef"]["name"]}
+
+
+BINDING_URL_END = "/identityBindings/identitybinding1?api-version=2026-06-01"
+
+
+@pytest.mark.parametrize("flag", ["--name", "-n"])
+def test_name_names_the_binding_to_read_the_identity_from(flag):
+    r = gen("rbac_from_binding", "-g", RG, "--cluster-name", CLUSTER, flag, "identitybinding1",
+            "--service-account", "demo/app")
+    assert r.exit_code == 0, r
+    assert [(m, u.endswith(BINDING_URL_END)) for m, u, _ in r.requests] == [("GET", True)]
+    assert r.all_played
+    assert object_names(r.json()) == {f"use-mi-{CLIENT_ID}"}  # the default object name
+    assert "deprecated" not in r.err
+
+
+def test_role_name_names_the_cluster_role_and_its_binding():
+    r = gen("rbac_from_binding", *FROM_BINDING, "--service-account", "demo/app", "--role-name", "team-a-storage")
+    assert r.exit_code == 0, r
+    assert object_names(r.json()) == {"team-a-storage"}
+    assert r.requests[0][1].endswith(BINDING_URL_END)  # -n still named the binding
+
+
+def test_role_name_offline():
+    r = gen("no_requests", "--client-id", CLIENT_ID, "--service-account", "demo/app", "--role-name", "use-storage")
+    assert r.exit_code == 0, r
+    assert r.requests == []
+    assert object_names(r.json()) == {"use-storage"}
+
+
+def test_binding_name_still_works_and_warns_that_it_is_deprecated():
+    r = gen("rbac_from_binding", "-g", RG, "--cluster-name", CLUSTER, "--binding-name", "identitybinding1",
+            "--service-account", "demo/app")
+    assert r.exit_code == 0, r
+    assert r.requests[0][1].endswith(BINDING_URL_END)
+    assert r.all_played
+    assert ("WARNING: Option '--binding-name' has been deprecated and will be removed in a future release. "
+            "Use '--name' instead.") in r.err
+    assert items_by_kind(r.json())["ClusterRole"][0]["rules"][0]["resources"] == [CLIENT_ID]
+
+
+def test_help_names_the_binding_with_name_and_hides_binding_name(capsys):
+    r = gen("no_requests", "-h")
+    assert r.exit_code == 0, r
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--name -n : Name of the identity binding to read the identity from" in text
+    assert "--role-name : Name of the generated ClusterRole and ClusterRoleBinding" in text
+    assert "--binding-name" not in text
+    assert "-o yaml or -o json is what `kubectl apply -f -` takes" in text
+    assert "<" not in text
+
