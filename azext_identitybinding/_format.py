@@ -34,3 +34,40 @@ def check_table(result):
         if i.get("fix"):
             rows.append(OrderedDict([("Status", ""), ("Check", "  fix:"), ("Detail", i["fix"])]))
     return rows
+
+
+def rbac_table(result):
+    """generate-rbac: one row per generated object and what it grants, to review before applying
+    (`kubectl apply -f -` takes -o yaml or -o json, not this)."""
+    items = result.get("items") if isinstance(result, dict) else None
+    return [_rbac_row(item) for item in items or [] if isinstance(item, dict)]
+
+
+def _rbac_row(item):
+    metadata = item.get("metadata") or {}
+    kind = item.get("kind", "")
+    return OrderedDict([("Kind", kind), ("Name", metadata.get("name", "")),
+                        ("Namespace", metadata.get("namespace", "")), ("Grants", _grants(kind, item))])
+
+
+def _grants(kind, item):
+    if kind == "ClusterRole":
+        return "; ".join(f"{', '.join(rule.get('verbs') or [])} on {group}/{resource}"
+                         for rule in item.get("rules") or []
+                         for group in rule.get("apiGroups") or [""]
+                         for resource in rule.get("resources") or [])
+    if kind == "ClusterRoleBinding":
+        role = item.get("roleRef") or {}
+        subjects = ", ".join(_subject(s) for s in item.get("subjects") or [])
+        return f"{role.get('kind', 'ClusterRole')} {role.get('name', '')} to {subjects}"
+    if kind == "ServiceAccount":
+        annotations = (item.get("metadata") or {}).get("annotations") or {}
+        return ", ".join(f"{key.rsplit('/', 1)[-1]} {value}" for key, value in sorted(annotations.items())
+                         if key.startswith("azure.workload.identity/"))
+    return ""
+
+
+def _subject(subject):
+    if subject.get("kind") == "ServiceAccount":
+        return f"ServiceAccount {subject.get('namespace', '')}/{subject.get('name', '')}"
+    return f"{subject.get('kind', '')} {subject.get('name', '')}"

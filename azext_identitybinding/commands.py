@@ -6,7 +6,7 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 
 
 def load_command_table(loader, _):
-    from azext_identitybinding._format import binding_table, check_table
+    from azext_identitybinding._format import binding_table, check_table, rbac_table
     from azext_identitybinding import _validators as v
     from azext_identitybinding.custom import confirm_cleanup, confirm_delete, wait_timed_out
 
@@ -24,6 +24,7 @@ def load_command_table(loader, _):
         g.custom_command("update", "update_identity_binding", supports_no_wait=True,
                          table_transformer=binding_table, validator=v.validate_update)
         g.custom_command("cleanup-fic", "cleanup_fic", confirmation=confirm_cleanup)
-        g.custom_command("generate-rbac", "generate_rbac", validator=v.validate_generate_rbac)
+        g.custom_command("generate-rbac", "generate_rbac", validator=v.validate_generate_rbac,
+                         table_transformer=rbac_table)
         g.custom_command("check", "check_identity_binding", table_transformer=check_table,
                          validator=v.validate_check)

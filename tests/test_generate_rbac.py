@@ -185,3 +185,68 @@ def test_help_names_the_binding_with_name_and_hides_binding_name(capsys):
     assert "-o yaml or -o json is what `kubectl apply -f -` takes" in text
     assert "<" not in text
 
+
+# -- -o table / -o tsv ------------------------------------------------------------------------------
+
+MULTI = ["--client-id", CLIENT_ID, "--tenant-id", TENANT, "--service-account", "demo/workload", "b/x",
+         "--namespace", "team-a", "--include-service-accounts"]
+ROLE = f"use-mi-{CLIENT_ID}"
+
+
+def test_table_has_one_row_per_object_with_what_it_grants():
+    r = gen("no_requests", *MULTI, "-o", "table")
+    assert r.exit_code == 0, r
+    header, rule, *rows = r.out.splitlines()
+    assert header.split() == ["Kind", "Name", "Namespace", "Grants"]
+    assert set(rule) == {"-", " "}
+    starts = [header.index(column) for column in ("Name", "Namespace", "Grants")]
+
+    def cells(row):
+        return [row[:starts[0]].strip(), row[starts[0]:starts[1]].strip(), row[starts[1]:starts[2]].strip(),
+                row[starts[2]:].strip()]
+    assert [cells(row) for row in rows] == [
+        ["ClusterRole", ROLE, "", f"use-managed-identity on cid.wi.aks.azure.com/{CLIENT_ID}"],
+        ["ClusterRoleBinding", ROLE, "",
+         f"ClusterRole {ROLE} to ServiceAccount b/x, ServiceAccount demo/workload, Group system:serviceaccounts:team-a"],
+        ["ServiceAccount", "x", "b", f"client-id {CLIENT_ID}, tenant-id {TENANT}"],
+        ["ServiceAccount", "workload", "demo", f"client-id {CLIENT_ID}, tenant-id {TENANT}"],
+    ]
+
+
+def test_table_from_a_binding_with_a_role_name():
+    r = gen("rbac_from_binding", *FROM_BINDING, "--service-account", "demo/app", "--role-name", "team-a-storage",
+            "-o", "table")
+    assert r.exit_code == 0, r
+    rows = [row.split(None, 2) for row in r.out.splitlines()[2:]]
+    assert rows == [["ClusterRole", "team-a-storage", f"use-managed-identity on cid.wi.aks.azure.com/{CLIENT_ID}"],
+                    ["ClusterRoleBinding", "team-a-storage", "ClusterRole team-a-storage to ServiceAccount demo/app"]]
+
+
+def test_tsv_is_az_standard_flattening_and_rows_come_from_query():
+    """az's tsv ignores table transformers and prints only top-level scalars (a list prints as its length):
+    the List's apiVersion, item count and kind. One line per object takes --query."""
+    r = gen("no_requests", *MULTI, "-o", "tsv")
+    assert r.exit_code == 0, r
+    assert r.out == "v1\t4\tList\n"
+    q = gen("no_requests", *MULTI, "--query", "items[].[kind, metadata.name, metadata.namespace]", "-o", "tsv")
+    assert q.exit_code == 0, q
+    assert q.out.splitlines() == [f"ClusterRole\t{ROLE}\tNone", f"ClusterRoleBinding\t{ROLE}\tNone",
+                                  "ServiceAccount\tx\tb", "ServiceAccount\tworkload\tdemo"]
+
+
+def test_yaml_and_json_are_unchanged_by_the_table_transformer():
+    y = gen("no_requests", *MULTI, "-o", "yaml")
+    j = gen("no_requests", *MULTI, "-o", "json")
+    assert yaml.safe_load(y.out) == json.loads(j.out)
+    assert [i["kind"] for i in json.loads(j.out)["items"]] == ["ClusterRole", "ClusterRoleBinding", "ServiceAccount",
+                                                               "ServiceAccount"]
+
+
+def test_table_transformer_tolerates_odd_shapes():
+    from azext_identitybinding._format import rbac_table
+    assert rbac_table(None) == [] and rbac_table({}) == [] and rbac_table([]) == []
+    rows = rbac_table({"items": [{"kind": "ConfigMap", "metadata": {"name": "x", "namespace": "y"}}, "junk",
+                                 {"kind": "ClusterRoleBinding", "roleRef": {"kind": "ClusterRole", "name": "r"},
+                                  "subjects": [{"kind": "User", "name": "alice"}]}]})
+    assert [list(r.values()) for r in rows] == [["ConfigMap", "x", "y", ""],
+                                                ["ClusterRoleBinding", "", "", "ClusterRole r to User alice"]]
