@@ -9,7 +9,8 @@ from argparse import ArgumentTypeError
 # Size limits of the files a user names (a message states them).
 MAX_SUBJECTS_FILE_BYTES = 1024 * 1024       # 100 entries of allowedSubjects fit in a few KB
 MAX_MANIFEST_FILE_BYTES = 4 * 1024 * 1024   # a rendered chart; the API server takes ~1.5 MB per object
-MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024
+WAIT_MAX_INTERVAL = 3600          # seconds between reads in `wait`
+WAIT_MAX_TIMEOUT = 7 * 24 * 3600  # a week; the clock's limits are far beyond (time.sleep overflows ~9e9 s)
 
 
 def _checked(check, value):
@@ -139,6 +140,12 @@ def validate_update(namespace):
         raise BadArguments(("choose one of " if given else "give the new allowed subjects with ") +
                            "--allowed-subjects-from-file FILE or --allow-namespace NAMESPACE [...] (optionally "
                            "with --allow-service-account-label KEY=VALUE).")
+    if namespace.allow_namespaces:
+        from azext_identitybinding import subjects
+        try:  # the handler builds the same list; here its limits are checked before any request
+            subjects.from_namespaces(namespace.allow_namespaces, namespace.allow_service_account_labels or [])
+        except subjects.SubjectsError as ex:
+            raise BadArguments(f"--allow-namespace: {ex}") from None
 
 
 def kubeconfig_path(value):
@@ -191,10 +198,10 @@ def validate_wait(namespace):
     if not any(getattr(namespace, c, None) for c in conditions):
         raise BadArguments("give the condition to wait for: --created, --updated, --deleted, --exists or "
                            "--custom JMESPATH.")
-    for flag in ("interval", "timeout"):
+    for flag, most in (("interval", WAIT_MAX_INTERVAL), ("timeout", WAIT_MAX_TIMEOUT)):
         value = getattr(namespace, flag, None)
-        if value is not None and value < 1:
-            raise BadArguments(f"--{flag} is in seconds and must be at least 1, not {value}.")
+        if value is not None and not 1 <= value <= most:
+            raise BadArguments(f"--{flag} is in seconds and must be from 1 to {most}, not {value}.")
     if namespace.custom:
         import jmespath
         from jmespath.exceptions import JMESPathError

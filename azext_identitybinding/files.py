@@ -135,5 +135,7 @@ def load_yaml_documents(text, source, max_depth=MAX_DEPTH, max_nodes=MAX_YAML_NO
         raise
     except yaml.YAMLError as ex:
         raise InputFileError(f"{source} is not valid YAML or JSON: {' '.join(str(ex).split())}.") from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as ex:  # e.g. a timestamp like 2024-13-45
+    # PyYAML's constructors raise these on malformed values and explicit tags (a date like 2024-13-45,
+    # `!!bool x`, an empty `!!int`, `!!timestamp x`): the text is at fault, so it is the user's error.
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as ex:
         raise InputFileError(f"{source} has a value YAML cannot read: {ex}.") from None

@@ -59,6 +59,8 @@ def segment_problem(value):
             return f"it contains {ch!r}, which changes the shape of a URL"
         if ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f:
             return f"it contains the control character U+{ord(ch):04X}"
+        if 0xd800 <= ord(ch) <= 0xdfff:  # cannot be encoded into a URL at all
+            return f"it contains U+{ord(ch):04X}, a lone surrogate that is not text"
     return None
 
 
@@ -168,7 +170,7 @@ def parse(text, what="resource id"):
         raise IdError(f"{show(text, _SHOWN_ID)} is not a resource id: a resource id starts with '/subscriptions/'.")
     parts = [p for p in raw.split("/") if p]
     for part in parts:
-        problem = segment_problem(part)
+        problem = segment_problem(part) or ("it starts or ends with white space" if part != part.strip() else None)
         if problem:
             raise UnsafeSegment(f"the {what} {show(text, _SHOWN_ID)} cannot be used: its part {show(part)} is unsafe "
                                 f"({problem}).")

@@ -54,6 +54,8 @@ def _check(value, schema, where, fail):
         if not isinstance(value, list):
             fail(f"{where} must be a list, not {_kind_name(value)}")
         for i, item in enumerate(value):
+            if item is None:  # an absent field is fine; a null list item is not (`containers: [null]`)
+                fail(f"{where}[{i}] must be {'a string' if schema[0] == STRING else 'a mapping'}, not null")
             _check(item, schema[0], f"{where}[{i}]", fail)
         return
     if not isinstance(value, dict):

@@ -4,6 +4,7 @@ Pure: standard library only. Works on objects in the JSON shape of the Kubernete
 manifest file (`--pod-file`) or as the API server returned them (live pods). Each finding is
 (status, detail, fix); check.py turns them into check items.
 """
+import re
 
 USE_LABEL = "azure.workload.identity/use"
 USE_BINDING_ANNOTATION = "azure.workload.identity/use-identity-binding"
@@ -137,7 +138,7 @@ def template_findings(w, service_account, client_id):
     expiration = (w.meta.get("annotations") or {}).get(EXPIRATION_ANNOTATION)
     if expiration is not None:
         low, high = EXPIRATION_RANGE
-        if not str(expiration).isdigit() or not low <= int(expiration) <= high:
+        if not re.fullmatch(r"[0-9]{1,9}", str(expiration)) or not low <= int(expiration) <= high:
             findings.append(("fail", f"annotation {EXPIRATION_ANNOTATION}: {expiration!r} is outside {low}-{high} "
                                      "seconds: the webhook refuses to create the pod",
                              _patch(w, "annotations", EXPIRATION_ANNOTATION, str(low))))
