@@ -4,15 +4,23 @@ Checks exactly the fields workload.py reads, so that it can trust their types: a
 wrong type is refused with the path of the field, as the API server would refuse it
 (`spec.template.metadata.annotations must be a mapping, not a list`).
 """
+import re
+
 from azext_identitybinding.workload import TEMPLATE_PATHS
 
 STRING = "string"
 STRING_MAP = "mapping of strings"
+# Names that end up in the fix commands `check` prints (kubectl -n NS patch deployment NAME -c CONTAINER):
+# Kubernetes allows only DNS-1123 names there, so anything else (`web; curl … | sh`) is refused.
+LABEL = "DNS-1123 label"          # namespaces, container names: at most 63 of a-z 0-9 '-'
+SUBDOMAIN = "DNS-1123 subdomain"  # object and service-account names: at most 253, '.'-separated labels
+_DNS = {LABEL: (63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")),
+        SUBDOMAIN: (253, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"))}
 
-_META = {"name": STRING, "namespace": STRING, "labels": STRING_MAP, "annotations": STRING_MAP}
-_CONTAINER = {"name": STRING, "env": [{"name": STRING, "value": STRING}], "command": [STRING], "args": [STRING]}
+_META = {"name": SUBDOMAIN, "namespace": LABEL, "labels": STRING_MAP, "annotations": STRING_MAP}
+_CONTAINER = {"name": LABEL, "env": [{"name": STRING, "value": STRING}], "command": [STRING], "args": [STRING]}
 _VOLUME = {"projected": {"sources": [{"serviceAccountToken": {"path": STRING, "audience": STRING}}]}}
-_POD_SPEC = {"serviceAccountName": STRING, "serviceAccount": STRING, "containers": [_CONTAINER],
+_POD_SPEC = {"serviceAccountName": SUBDOMAIN, "serviceAccount": SUBDOMAIN, "containers": [_CONTAINER],
              "initContainers": [_CONTAINER], "volumes": [_VOLUME]}
 _TEMPLATE = {"metadata": _META, "spec": _POD_SPEC}
 
@@ -37,10 +45,16 @@ def _kind_name(value):
 def _check(value, schema, where, fail):
     if value is None:  # `labels:` with nothing after it: absent, as Kubernetes reads it
         return
-    if schema == STRING:
+    if schema in (STRING, LABEL, SUBDOMAIN):
         if not isinstance(value, str):
             hint = ' (quote it: "true")' if isinstance(value, bool) else ""
             fail(f"{where} must be a string, not {_kind_name(value)}{hint}")
+        if schema in _DNS:
+            most, pattern = _DNS[schema]
+            if len(value) > most or not pattern.fullmatch(value):
+                shown = repr(value) if len(value) <= 60 else f"{value[:60]!r}... ({len(value)} characters)"
+                fail(f"{where} {shown} is not a valid Kubernetes name: expected a {schema} (at most {most} "
+                     "lowercase letters, digits and '-'" + (", '.'-separated" if schema == SUBDOMAIN else "") + ")")
         return
     if schema == STRING_MAP:
         if not isinstance(value, dict):
@@ -55,7 +69,7 @@ def _check(value, schema, where, fail):
             fail(f"{where} must be a list, not {_kind_name(value)}")
         for i, item in enumerate(value):
             if item is None:  # an absent field is fine; a null list item is not (`containers: [null]`)
-                fail(f"{where}[{i}] must be {'a string' if schema[0] == STRING else 'a mapping'}, not null")
+                fail(f"{where}[{i}] must be {'a string' if isinstance(schema[0], str) else 'a mapping'}, not null")
             _check(item, schema[0], f"{where}[{i}]", fail)
         return
     if not isinstance(value, dict):

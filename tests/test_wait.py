@@ -119,8 +119,11 @@ def test_a_missing_cluster_or_group_is_never_a_deleted_binding(cassette, message
 
 @pytest.mark.parametrize("args, message", [
     (["-n", "..", "--created"], "argument --name/-n"),
-    (["--created", "--interval", "0"], "--interval is in seconds and must be at least 1, not 0"),
-    (["--created", "--timeout", "-5"], "--timeout is in seconds and must be at least 1, not -5"),
+    (["--created", "--interval", "0"], "--interval is in seconds and must be from 1 to 3600, not 0"),
+    (["--created", "--timeout", "-5"], "--timeout is in seconds and must be from 1 to 604800, not -5"),
+    # time.sleep() overflows past ~9.2e9 s: refused before the first read, not a traceback after it
+    (["--created", "--interval", "99999999999"], "--interval is in seconds and must be from 1 to 3600"),
+    (["--created", "--timeout", "604801"], "--timeout is in seconds and must be from 1 to 604800, not 604801"),
     (["--created", "--interval", "soon"], "argument --interval: invalid int value"),
     ([], "give the condition to wait for: --created, --updated, --deleted, --exists or --custom"),
     (["--custom", "properties.provisioningState=="], "is not a JMESPath expression"),

@@ -367,6 +367,41 @@ CASSETTES = {
 }
 
 
+# -- bad input: names that Azure's rules allow, answered 404 by the service (tests/test_bad_input.py) --
+def _unusual(method, path, missing, api=API):
+    """A 404 for a valid but unusual name; `missing` is ("group", name) or (resource type, name, group)."""
+    if missing[0] == "group":
+        body = error("ResourceGroupNotFound", f"Resource group '{missing[1]}' could not be found.")
+    elif missing[0] == "fic":
+        body = error("NotFound", "The federated identity credential 'aks-identity-binding' was not found.")
+    else:
+        body = error("ResourceNotFound", f"The Resource '{missing[0]}/{missing[1]}' under resource group "
+                                         f"'{missing[2]}' was not found. For more details please go to "
+                                         "https://aka.ms/ARMResourceNotFoundFix")
+    return hit(method, f"{ARM}/subscriptions/{SUB}{path}?{api}", 404, body)
+
+
+_AKS = "providers/Microsoft.ContainerService/managedClusters"
+_MI = "providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+_MSI_API = "api-version=2024-11-30"
+CASSETTES["bad_input_unusual_names"] = [
+    _unusual("GET", f"/resourceGroups/a..b/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "a..b")),
+    _unusual("GET", f"/resourceGroups/gr%C3%BCppe/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "grüppe")),
+    _unusual("GET", f"/resourceGroups/%28prod%29/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "(prod)")),
+    _unusual("GET", f"/resourceGroups/-x/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "-x")),
+    _unusual("DELETE", f"/resourceGroups/a..b/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "a..b")),
+    _unusual("GET", f"/resourceGroups/gr%C3%BCppe/{_AKS}/cluster1/identityBindings", ("group", "grüppe")),
+    _unusual("GET", f"/resourceGroups/rg1/{_AKS}/C_1/identityBindings/My_Binding-1",
+             ("Microsoft.ContainerService/managedClusters", "C_1", "rg1")),
+    _unusual("GET", f"/resourceGroups/gr%C3%BCppe/{_MI}/identity1",
+             ("Microsoft.ManagedIdentity/userAssignedIdentities", "identity1", "grüppe"), _MSI_API),
+    _unusual("GET", f"/resourceGroups/My_RG.%28prod%29-1/{_MI}/identity1/federatedIdentityCredentials/"
+             "aks-identity-binding", ("fic",), _MSI_API),
+    _unusual("GET", f"/resourceGroups/My_RG.%28prod%29-1/{_MI}/identity1",
+             ("Microsoft.ManagedIdentity/userAssignedIdentities", "identity1", "My_RG.(prod)-1"), _MSI_API),
+]
+
+
 # -- `check`: ARM and Kubernetes API traffic -----------------------------------------------------
 # The cluster's API server as `az aks get-credentials` writes it into the kubeconfig. Kubernetes
 # objects follow the API's JSON: single GETs carry kind/apiVersion, list items do not; errors are
