@@ -188,33 +188,20 @@ def _cluster_segments(sub, rg, cluster):
 # --- 1. URLs ------------------------------------------------------------------------------------
 
 @FAST
-@given(s=hostile_value)
-@example(s="..")
-@example(s="%2e%2e")
-@example(s="...")
-def test_binding_url_keeps_its_shape(s):
-    sent = assert_url(lambda: arm.BindingRef(SUB, "rg1", "c1", s).url(),
-                      _cluster_segments(SUB, "rg1", "c1") + ["identityBindings", s], s)
+@given(s=hostile_value, where=st.sampled_from(["name", "group", "cluster"]))
+@example(s="..", where="name")
+@example(s="%2e%2e", where="name")
+@example(s="...", where="name")
+@example(s="..", where="group")
+@example(s="..", where="cluster")
+def test_binding_url_keeps_its_shape(s, where):
+    rg, cluster, name = (s if where == "group" else "rg1", s if where == "cluster" else "c1",
+                         s if where == "name" else "b1")
+    sent = assert_url(lambda: arm.BindingRef(SUB, rg, cluster, name).url(),
+                      _cluster_segments(SUB, rg, cluster) + ["identityBindings", name], s)
     if sent is not None:
-        assert len(sent) == 10 and sent[8] == "identityBindings" and unquote(sent[9]) == s
-
-
-@FAST
-@given(s=hostile_value)
-def test_binding_url_resource_group_position(s):
-    sent = assert_url(lambda: arm.BindingRef(SUB, s, "c1", "b1").url(),
-                      _cluster_segments(SUB, s, "c1") + ["identityBindings", "b1"], s)
-    if sent is not None:
-        assert len(sent) == 10 and sent[8] == "identityBindings" and unquote(sent[3]) == s
-
-
-@FAST
-@given(s=hostile_value)
-def test_binding_url_cluster_position(s):
-    sent = assert_url(lambda: arm.BindingRef(SUB, "rg1", s, "b1").url(),
-                      _cluster_segments(SUB, "rg1", s) + ["identityBindings", "b1"], s)
-    if sent is not None:
-        assert len(sent) == 10 and sent[8] == "identityBindings" and unquote(sent[7]) == s
+        index = {"group": 3, "cluster": 7, "name": 9}[where]
+        assert len(sent) == 10 and sent[8] == "identityBindings" and unquote(sent[index]) == s
 
 
 @FAST
