@@ -142,8 +142,9 @@ def validate_update(namespace):
                            "with --allow-service-account-label KEY=VALUE).")
     if namespace.allow_namespaces:
         from azext_identitybinding import subjects
-        try:  # the handler builds the same list; here its limits are checked before any request
-            subjects.from_namespaces(namespace.allow_namespaces, namespace.allow_service_account_labels or [])
+        try:  # built (and its limits checked) here, before any request; the handler writes what it gets
+            namespace.allowed_subjects_from_file = subjects.from_namespaces(
+                namespace.allow_namespaces, namespace.allow_service_account_labels or [])
         except subjects.SubjectsError as ex:
             raise BadArguments(f"--allow-namespace: {ex}") from None
 

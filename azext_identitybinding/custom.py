@@ -171,10 +171,9 @@ def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowe
     """Replace allowedSubjects; written with If-Match so a concurrent change is never overwritten."""
     import json
     from azure.cli.core.azclierror import AzureResponseError
-    from azext_identitybinding import arm, fleet, subjects
+    from azext_identitybinding import arm, fleet
+    del allow_namespaces, allow_service_account_labels  # validate_update built allowed_subjects_from_file from them
     wanted = allowed_subjects_from_file
-    if wanted is None:
-        wanted = subjects.from_namespaces(allow_namespaces or [], allow_service_account_labels or [])
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     current = client.get_binding(ref, api_version=arm.BINDINGS_PREVIEW_API_VERSION)
     body = {"properties": {"managedIdentity": {"resourceId": fleet.identity_of(current)},  # immutable: as read

@@ -14,8 +14,7 @@ from urllib.parse import quote
 # Fixed keys of a resource id, in the spelling ARM documents; ids are compared case-insensitively.
 _CANONICAL = {k.lower(): k for k in (
     "subscriptions", "resourceGroups", "providers", "Microsoft.ManagedIdentity", "userAssignedIdentities",
-    "federatedIdentityCredentials", "Microsoft.ContainerService", "managedClusters", "identityBindings",
-    "Microsoft.KeyVault", "vaults")}
+    "federatedIdentityCredentials", "Microsoft.ContainerService", "managedClusters", "identityBindings")}
 
 _GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Azure's documented name rules (fullmatch): resource group 1-90 (unicode letters and digits,
@@ -145,9 +144,6 @@ class ResourceId:
             for kind, name in self.types:
                 parts += [kind, name]
         return parts
-
-    def child(self, kind, name):
-        return ResourceId(self.subscription, self.resource_group, self.namespace, self.types + ((kind, name),))
 
     def __str__(self):
         return "/" + "/".join(self.segments())
