@@ -193,6 +193,10 @@ long-summary: |
     for the identity that grant nothing, who else can use the identity, the webhook
     version, the namespace's kube-root-ca.crt, and the live pods of the service
     account. --pod-file also checks a manifest's pod template offline.
+    Without -g and --cluster-name, only the --pod-file manifests are checked: the pod
+    template's label and annotation, its service account (with --service-account), the
+    token expiration, and AZURE_CLIENT_ID against --client-id. This needs no login and
+    sends no request, so it can gate a CI pipeline that has no Azure credentials.
     A check that cannot run (no kubeconfig, no permission, cluster unreachable) is
     reported as skip with the reason. Exit code: 0 when nothing fails, 1 when a check
     fails (the list is printed first), 2 for invalid arguments.
@@ -203,6 +207,8 @@ examples:
     text: az aks identity-binding check -g myGroup --cluster-name myCluster --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --service-account demo/workload --context myCluster --pod-file deploy.yaml
   - name: In CI, check only Azure and the manifest (no cluster access), and list what fails.
     text: az aks identity-binding check -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/workload --skip-cluster --pod-file deploy.yaml --query "[?status=='fail']"
+  - name: Lint manifests offline (no login, no network), e.g. as a CI gate; exit code 1 if one is wrong.
+    text: az aks identity-binding check --pod-file deploy.yaml cronjob.yaml --service-account demo/workload --client-id 00000000-0000-0000-0000-000000000000 -o table
 """
 
 

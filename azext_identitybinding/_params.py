@@ -107,13 +107,19 @@ def load_arguments(loader, _):
                         "comes from Azure, required with --include-service-accounts and --client-id.")
 
     with loader.argument_context("aks identity-binding check") as c:
-        c.argument("resource_group_name", arg_type=group_type,
-                   help="Name of the resource group of the cluster.")
-        c.argument("cluster_name", arg_type=cluster_type,
-                   help="Name of the AKS cluster the workload runs on.")
+        c.argument("resource_group_name", arg_type=group_type, required=False,
+                   help="Name of the resource group of the cluster (required with --cluster-name).")
+        c.argument("cluster_name", arg_type=cluster_type, required=False,
+                   help="Name of the AKS cluster the workload runs on. Without it, only the --pod-file "
+                        "manifests are checked, offline: no login, no request.")
         c.argument("service_account", options_list=["--service-account"],
                    type=v.rbac_type(rbac.parse_service_account),
-                   help="The workload's service account, as NAMESPACE/NAME.")
+                   help="The workload's service account, as NAMESPACE/NAME. Required with --cluster-name; "
+                        "offline, optional: the manifests must then run as it.")
+        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
+                   arg_group="Identity",
+                   help="Offline only: the identity's client id; a container that sets another "
+                        "AZURE_CLIENT_ID fails. With --cluster-name it is read from Azure instead.")
         c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
                    help="Name of the identity binding to check; its identity is read from it.")
         c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",

@@ -185,10 +185,36 @@ def pod_file(path):
 
 
 def validate_check(namespace):
+    """Two modes: with --cluster-name, the whole chain (needs -g and --service-account); without it, the
+    offline manifest lint (needs --pod-file; whatever would need Azure or the cluster is refused)."""
+    if namespace.cluster_name is None:
+        _validate_lint(namespace)
+        return
+    if not namespace.resource_group_name:
+        raise BadArguments("--resource-group/-g is required with --cluster-name: the cluster's resource group.")
+    if not namespace.service_account:
+        raise BadArguments("--service-account NAMESPACE/NAME is required with --cluster-name: the service "
+                           "account of the workload to check.")
+    if namespace.client_id:
+        raise BadArguments("--client-id is for the offline manifest check (without -g/--cluster-name). With a "
+                           "cluster, the client id is read from the binding or the identity: drop --client-id.")
     if namespace.name and namespace.managed_identity_resource_id:
         raise BadArguments("give the identity one way: -n BINDING or --managed-identity-resource-id ID, not both.")
     if namespace.skip_cluster and (namespace.kubeconfig or namespace.context):
         raise BadArguments("--skip-cluster reads no kubeconfig; drop --kubeconfig/--context, or --skip-cluster.")
+
+
+def _validate_lint(namespace):
+    if not namespace.pod_files:
+        raise BadArguments("give -g GROUP --cluster-name CLUSTER --service-account NAMESPACE/NAME to check a "
+                           "workload's binding, or --pod-file FILE (alone) to check manifests offline.")
+    given = (("-n/--name", namespace.name), ("--managed-identity-resource-id", namespace.managed_identity_resource_id),
+             ("--kubeconfig", namespace.kubeconfig), ("--context", namespace.context))
+    needs_cluster = [flag for flag, value in given if value]
+    if needs_cluster:
+        verb = "needs" if len(needs_cluster) == 1 else "need"
+        raise BadArguments(f"{', '.join(needs_cluster)} {verb} the cluster: add -g GROUP --cluster-name CLUSTER "
+                           "--service-account NAMESPACE/NAME, or drop it to check the --pod-file manifests offline.")
 
 
 def validate_wait(namespace):

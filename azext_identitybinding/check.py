@@ -23,5 +23,12 @@ def evaluate(facts):
     return items
 
 
+def lint(pod_files, service_account=None, client_id=None):
+    """The offline manifest lint: only the pod-file checks, from the files alone (no facts, no network).
+    Manifests without a namespace are taken to be in the service account's, else in 'default'."""
+    namespace = service_account.split("/")[0] if service_account else "default"
+    return clusterrules.pod_file_items(pod_files, namespace, service_account, client_id)
+
+
 def failed(items):
     return [i["check"] for i in items if i["status"] == "fail"]

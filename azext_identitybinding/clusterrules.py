@@ -262,16 +262,39 @@ def check_pods(facts):
 
 
 def check_pod_files(facts):
-    t, ident = facts["target"], Identity(facts)
+    t = facts["target"]
+    return pod_file_items(t.pod_files, t.namespace, t.service_account, Identity(facts).client_id)
+
+
+def pod_file_items(pod_files, namespace, service_account=None, client_id=None):
+    """One item per workload of [(path, documents)]; manifests without a namespace default to
+    `namespace`. Also the offline lint (`check --pod-file` alone): it needs no facts."""
+    found = [(path, w) for path, documents in pod_files for w in workload.workloads(documents, namespace)]
+    names = _unique_names(found)
     items = []
-    for path, documents in t.pod_files:
-        for w in workload.workloads(documents, t.namespace):
-            findings = [(status, detail, f"{fix} (and make the same change in {path})" if fix.startswith("kubectl")
-                         else fix) for status, detail, fix in workload.template_findings(w, t.service_account,
-                                                                                         ident.client_id)]
-            items.append(_merge(f"pod-file {w.ref}", findings,
-                                f"{path}: label, annotation and service account {t.service_account} are right"))
+    for (path, w), name in zip(found, names):
+        findings = [(status, detail, f"{fix} (and make the same change in {path})" if fix.startswith("kubectl")
+                     else fix) for status, detail, fix in workload.template_findings(w, service_account, client_id)]
+        right = f"label, annotation and service account {service_account}" if service_account \
+            else "label and annotation"
+        items.append(_merge(name, findings, f"{path}: {right} are right"))
     return items
+
+
+def _unique_names(found):
+    """Check names for [(path, workload)]: the workload, and where it is when that name is not unique."""
+    from collections import Counter
+    by_ref = Counter(w.ref for _, w in found)
+    by_file = Counter((w.ref, path) for path, w in found)
+    names = []
+    for path, w in found:
+        if by_ref[w.ref] == 1:
+            names.append(f"pod-file {w.ref}")
+        elif by_file[w.ref, path] == 1:
+            names.append(f"pod-file {w.ref} in {path}")
+        else:
+            names.append(f"pod-file {w.ref} in namespace {w.namespace} of {path}")
+    return names
 
 
 RULES = (check_service_account, check_sa_client_id, check_sa_tenant_id, check_rbac_grant, check_rbac_rules,

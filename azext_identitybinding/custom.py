@@ -262,17 +262,22 @@ def _identity_from_arm(cmd, client_id, tenant_id, identity_id, resource_group_na
     return arm_client_id, tenant_id or arm_tenant_id
 
 
-def check_identity_binding(cmd, resource_group_name, cluster_name, service_account, name=None,
+def check_identity_binding(cmd, resource_group_name=None, cluster_name=None, service_account=None, name=None,
                            managed_identity_resource_id=None, kubeconfig=None, context=None, skip_cluster=False,
-                           pod_files=None):
-    """Diagnose the whole chain for one workload; exit code 1 (after the list) when a check fails."""
+                           pod_files=None, client_id=None):
+    """Diagnose the whole chain for one workload; exit code 1 (after the list) when a check fails.
+    Without --cluster-name only the --pod-file manifests are checked: no login, no request."""
     from azure.cli.core.azclierror import UnclassifiedUserFault
-    from azext_identitybinding import check, checkfacts, diagnose
-    from azext_identitybinding._client_factory import cf_arm
-    target = checkfacts.Target(resource_group_name, cluster_name, service_account, binding_name=name,
-                               identity_id=managed_identity_resource_id, kubeconfig=kubeconfig, context=context,
-                               skip_cluster=skip_cluster, pod_files=pod_files or [])
-    items = check.evaluate(diagnose.gather(cf_arm(cmd.cli_ctx), target))
+    from azext_identitybinding import check
+    if cluster_name is None:
+        items = check.lint(pod_files, service_account, client_id)
+    else:
+        from azext_identitybinding import checkfacts, diagnose
+        from azext_identitybinding._client_factory import cf_arm
+        target = checkfacts.Target(resource_group_name, cluster_name, service_account, binding_name=name,
+                                   identity_id=managed_identity_resource_id, kubeconfig=kubeconfig,
+                                   context=context, skip_cluster=skip_cluster, pod_files=pod_files or [])
+        items = check.evaluate(diagnose.gather(cf_arm(cmd.cli_ctx), target))
     failed = check.failed(items)
     if failed:
         _fail_after_output(cmd.cli_ctx, UnclassifiedUserFault(

@@ -121,11 +121,12 @@ def label_findings(w):
     return findings
 
 
-def template_findings(w, service_account, client_id):
-    """Static checks of a manifest's pod template (failure modes 1, 2, 10, 13, 18, 20)."""
+def template_findings(w, service_account=None, client_id=None):
+    """Static checks of a manifest's pod template (failure modes 1, 2, 10, 13, 18, 20). Without a
+    service account (NAMESPACE/NAME) or a client id, what needs them is not checked."""
     findings = label_findings(w)
     effective = w.spec.get("serviceAccountName") or w.spec.get("serviceAccount") or "default"
-    namespace, name = service_account.split("/")
+    namespace, name = service_account.split("/") if service_account else (w.namespace, effective)
     if effective != name or w.namespace != namespace:
         unset = "" if w.spec.get("serviceAccountName") else " (serviceAccountName is unset, so 'default')"
         fix = (f"kubectl -n {w.namespace} patch {w.kind.lower()} {w.name} --type merge -p "

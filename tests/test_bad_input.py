@@ -517,6 +517,7 @@ def test_service_accounts_namespaces_and_labels(c):
 
 KUBECONFIG = "@kubeconfig"           # replaced by the path of a valid kubeconfig file
 SUBJECTS_FILE = "@subjects"          # replaced by the path of a valid allowed-subjects file
+POD_FILE = "@podfile"                # replaced by the path of a valid Deployment manifest
 FLAG_CASES = [
     case("list-nothing", ["list"], "give -g and --cluster-name", "--managed-identity-resource-id"),
     case("list-group-only", ["list", "-g", RG], "--managed-identity-resource-id"),
@@ -534,7 +535,18 @@ FLAG_CASES = [
          "--skip-cluster reads no kubeconfig"),
     case("check-skip-and-kubeconfig", ["check", *BINDING, *SA, "--skip-cluster", "--kubeconfig", KUBECONFIG],
          "--skip-cluster reads no kubeconfig"),
-    case("check-no-service-account", ["check", *BINDING], "the following arguments are required: --service-account"),
+    case("check-no-service-account", ["check", *BINDING], "--service-account NAMESPACE/NAME is required with "
+                                                          "--cluster-name"),
+    case("check-nothing", ["check"], "give -g GROUP --cluster-name CLUSTER", "or --pod-file FILE (alone)"),
+    case("check-cluster-without-group", ["check", "--cluster-name", CLUSTER, *SA], "-g is required with --cluster-name"),
+    case("check-client-id-with-cluster", ["check", *BINDING, *SA, "--client-id", CLIENT_ID],
+         "--client-id is for the offline manifest check"),
+    # without --cluster-name only the manifests are checked: what needs Azure or the cluster is refused
+    case("lint-with-binding-name", ["check", "-n", "ib1", "--pod-file", POD_FILE], "-n/--name needs the cluster"),
+    case("lint-with-identity", ["check", *IDENTITY, "--pod-file", POD_FILE],
+         "--managed-identity-resource-id needs the cluster"),
+    case("lint-with-kubeconfig-and-context", ["check", "--kubeconfig", KUBECONFIG, "--context", "c1", "--pod-file",
+                                              POD_FILE], "--kubeconfig, --context need the cluster"),
     case("rbac-two-sources", ["generate-rbac", *IDENTITY, *BINDING, "--service-account", "demo/app"],
          "exactly one identity source"),
     case("rbac-no-identity", ["generate-rbac", "--service-account", "demo/app"], "give the identity"),
@@ -572,7 +584,8 @@ def test_flag_combinations(c, tmp_path):
     kubeconfig, subjects = tmp_path / "kubeconfig", tmp_path / "subjects.json"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
     subjects.write_text('[{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-a"]}}]')
-    run_case(c, [{KUBECONFIG: str(kubeconfig), SUBJECTS_FILE: str(subjects)}.get(a, a) for a in c.args])
+    files = {KUBECONFIG: str(kubeconfig), SUBJECTS_FILE: str(subjects), POD_FILE: deployment()(tmp_path)}
+    run_case(c, [files.get(a, a) for a in c.args])
 
 
 # == 6. allowed-subjects files ====================================================================
@@ -848,6 +861,11 @@ def check_args(path):
 @pytest.mark.parametrize("c", POD_FILE_CASES)
 def test_pod_files(c, tmp_path):
     run_file_case(c, tmp_path, check_args)
+
+
+@pytest.mark.parametrize("c", POD_FILE_CASES)
+def test_pod_files_in_the_offline_lint(c, tmp_path):
+    run_file_case(c, tmp_path, lambda path: ["check", "--pod-file", path])
 
 
 POD_FILE_FINDINGS = [

@@ -194,3 +194,43 @@ def test_show_without_login_says_to_log_in(installed):
     proc = installed.az("aks", "identity-binding", "show", "-g", "rg", "--cluster-name", "c", "-n", "ib")
     assert proc.returncode != 0, proc.stdout
     _assert_clean(proc, proc.returncode, "az login")
+
+
+_NO_NETWORK = '''import os, socket
+def _refuse(sock, address, *_):
+    with open(os.environ["IB_CONNECT_LOG"], "a") as log:
+        log.write(repr(address) + "\\n")
+    raise OSError("network refused by the test")
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+'''
+
+
+@pytest.mark.subprocess
+def test_offline_lint_needs_no_login_and_no_network(installed, tmp_path):
+    """The CI-gate promise, on what ships: not logged in (a fresh az state), every socket refused."""
+    (tmp_path / "guard").mkdir()
+    (tmp_path / "guard" / "sitecustomize.py").write_text(_NO_NETWORK)
+    log = tmp_path / "connects.log"
+    env = {**installed.env, "PYTHONPATH": str(tmp_path / "guard"), "IB_CONNECT_LOG": str(log)}
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: demo, labels: "
+                    "{azure.workload.identity/use: 'true'}, annotations: "
+                    "{azure.workload.identity/use-identity-binding: 'true'}}\n"
+                    "spec: {serviceAccountName: workload, containers: [{name: app, image: x}]}\n")
+    bad.write_text(good.read_text().replace("use-identity-binding: 'true'", "use-identity-binding: 'yes'"))
+
+    def az(*args):
+        return subprocess.run([str(AZ), *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=AZ_TIMEOUT, check=False)
+    not_logged_in = az("account", "show")
+    assert not_logged_in.returncode != 0 and "az login" in not_logged_in.stderr, not_logged_in.stderr
+    log.unlink(missing_ok=True)  # whatever `account show` tried is not the lint's
+
+    passed = az("aks", "identity-binding", "check", "--pod-file", str(good), "--service-account", "demo/workload")
+    _assert_clean(passed, 0)
+    assert [i["status"] for i in json.loads(passed.stdout)] == ["pass"]
+    failed = az("aks", "identity-binding", "check", "--pod-file", str(good), str(bad), "-o", "table")
+    _assert_clean(failed, 1, f"1 check(s) failed: pod-file pod/web in {bad}")
+    assert "FAIL" in failed.stdout and "use-identity-binding" in failed.stdout
+    assert not log.exists(), log.read_text()
