@@ -91,7 +91,7 @@ def restart(w):
 
 
 def label_findings(w):
-    """Failure modes 1 and 2: the label and the annotation on the pod template itself."""
+    """The label and the annotation, on the pod template itself (docs/failure-modes.md)."""
     findings = []
     labels, annotations = w.meta.get("labels") or {}, w.meta.get("annotations") or {}
     label = labels.get(USE_LABEL)
@@ -122,7 +122,7 @@ def label_findings(w):
 
 
 def template_findings(w, service_account=None, client_id=None):
-    """Static checks of a manifest's pod template (failure modes 1, 2, 10, 13, 18, 20). Without a
+    """Static checks of a manifest's pod template (see docs/failure-modes.md). Without a
     service account (NAMESPACE/NAME) or a client id, what needs them is not checked."""
     findings = label_findings(w)
     effective = w.spec.get("serviceAccountName") or w.spec.get("serviceAccount") or "default"
@@ -190,7 +190,7 @@ def live_pod_workload(pod):
 
 
 def mutation_findings(w):
-    """Failure modes 3, 4, 8: was this pod mutated in identity-binding mode?"""
+    """Was this pod mutated in identity-binding mode (webhook too old, pod older than its label, old env)?"""
     if label_findings(w):
         return []  # not asked for: the label findings say why
     names = set()

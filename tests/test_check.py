@@ -2,8 +2,8 @@
 
 The ARM traffic goes through azure-core (spied on by playback.run); the Kubernetes traffic through
 the official client's urllib3 pool, replayed by the same cassette, with a kubeconfig that points at
-the cluster's recorded API server. One scenario per failure mode (numbers from the reference notes'
-failure-mode table), each asserting the status and the fix; the request bodies sent are asserted too.
+the cluster's recorded API server. One scenario per problem of docs/failure-modes.md that `check`
+detects, each asserting the status and the fix; the request bodies sent are asserted too.
 """
 import json
 from contextlib import ExitStack
@@ -274,14 +274,14 @@ def test_workload_identity_disabled():
                                                 "--enable-workload-identity")
 
 
-def test_mode_16_api_server_vnet_integration():
+def test_api_server_vnet_integration_is_unsupported():
     c = check("check_vnet_integration", *BINDING, *SA, "--skip-cluster")
     assert_only_failure(c, "vnet-integration")
     assert "do not support" in c.by["vnet-integration"]["detail"]
     assert "apiServerAccessProfile.enableVnetIntegration" in c.by["vnet-integration"]["fix"]
 
 
-def test_mode_14_binding_missing():
+def test_binding_missing():
     c = check("check_binding_missing", *BINDING, *SA, "--skip-cluster")
     assert_only_failure(c, "binding")
     assert c.by["binding"]["fix"].startswith(f"az aks identity-binding create -g {RG} --cluster-name {CLUSTER} "
@@ -289,7 +289,7 @@ def test_mode_14_binding_missing():
     assert c.status("identity") == "skip"
 
 
-def test_mode_14_binding_in_failed_state():
+def test_binding_in_failed_state():
     c = check("check_binding_failed", *BINDING, *SA, "--skip-cluster")
     assert_only_failure(c, "binding")
     assert "state Failed" in c.by["binding"]["detail"]
@@ -304,7 +304,7 @@ def test_identity_deleted_and_recreated():
     assert c.by["identity"]["fix"].startswith("az aks identity-binding delete")
 
 
-def test_mode_15_federated_credential_deleted():
+def test_federated_credential_deleted():
     c = check("check_fic_missing", *BINDING, *SA, "--skip-cluster")
     assert_only_failure(c, "federated-credential")
     item = c.by["federated-credential"]
@@ -314,7 +314,7 @@ def test_mode_15_federated_credential_deleted():
                            f"identitybinding1 --managed-identity-resource-id {IDENTITY_ID}")
 
 
-def test_mode_15_federated_credential_edited():
+def test_federated_credential_edited():
     c = check("check_fic_edited", *BINDING, *SA, "--skip-cluster")
     assert_only_failure(c, "federated-credential")
     assert f"not the binding's https://ib.oic.prod-aks.azure.com/{TENANT}/{CLIENT_ID}" in \
@@ -323,7 +323,7 @@ def test_mode_15_federated_credential_edited():
 
 # -- failure modes decided in the cluster ----------------------------------------------------------
 
-def test_mode_13_service_account_missing(kubeconfig):
+def test_service_account_missing(kubeconfig):
     c = check("check_sa_missing", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "service-account", "rbac-grant")
     assert c.by["service-account"]["fix"] == RBAC_FIX.replace(" -o yaml", " --include-service-accounts -o yaml")
@@ -331,21 +331,21 @@ def test_mode_13_service_account_missing(kubeconfig):
     assert c.status("pods") == "skip"
 
 
-def test_mode_5_client_id_annotation_missing(kubeconfig):
+def test_client_id_annotation_missing(kubeconfig):
     c = check("check_sa_no_client_id", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "sa-client-id")
     assert c.by["sa-client-id"]["fix"] == (f"kubectl -n demo annotate serviceaccount workload "
                                            f"azure.workload.identity/client-id={CLIENT_ID} --overwrite")
 
 
-def test_mode_10_object_id_instead_of_client_id(kubeconfig):
+def test_object_id_instead_of_client_id(kubeconfig):
     c = check("check_sa_object_id", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "sa-client-id")
     assert "that is the identity's object id" in c.by["sa-client-id"]["detail"]
     assert f"azure.workload.identity/client-id={CLIENT_ID} --overwrite" in c.by["sa-client-id"]["fix"]
 
 
-def test_mode_10_uppercase_client_id_is_a_warning(kubeconfig):
+def test_uppercase_client_id_is_a_warning(kubeconfig):
     c = check("check_sa_uppercase", *BINDING, *SA, kubeconfig=kubeconfig)
     assert c.r.exit_code == 0, c.r
     assert c.status("sa-client-id") == "warn"
@@ -353,7 +353,7 @@ def test_mode_10_uppercase_client_id_is_a_warning(kubeconfig):
     assert f"client-id={CLIENT_ID} --overwrite" in c.by["sa-client-id"]["fix"]
 
 
-def test_mode_6_wrong_tenant(kubeconfig):
+def test_wrong_tenant(kubeconfig):
     c = check("check_sa_wrong_tenant", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "sa-tenant-id")
     assert f"identity is in tenant {TENANT}" in c.by["sa-tenant-id"]["detail"]
@@ -361,7 +361,7 @@ def test_mode_6_wrong_tenant(kubeconfig):
                                            f"azure.workload.identity/tenant-id={TENANT} --overwrite")
 
 
-def test_mode_9_grant_missing_is_found_by_subject_access_review(kubeconfig):
+def test_grant_missing_is_found_by_subject_access_review(kubeconfig):
     c = check("check_rbac_missing", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "rbac-grant")
     assert c.by["rbac-grant"]["fix"] == RBAC_FIX
@@ -371,7 +371,7 @@ def test_mode_9_grant_missing_is_found_by_subject_access_review(kubeconfig):
     assert c.status("rbac-exposure") == "pass"
 
 
-def test_mode_12_rolebinding_only_is_not_honoured(kubeconfig):
+def test_rolebinding_only_is_not_honoured(kubeconfig):
     c = check("check_rbac_rolebinding_only", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "rbac-grant")
     detail = c.by["rbac-grant"]["detail"]
@@ -379,7 +379,7 @@ def test_mode_12_rolebinding_only_is_not_honoured(kubeconfig):
     assert c.by["rbac-grant"]["fix"] == RBAC_FIX
 
 
-def test_mode_13_clusterrolebinding_to_the_wrong_service_account(kubeconfig):
+def test_clusterrolebinding_to_the_wrong_service_account(kubeconfig):
     c = check("check_rbac_wrong_subject", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "rbac-grant")
     assert f"granted only to: ClusterRoleBinding use-mi-{CLIENT_ID} (ClusterRole use-mi-{CLIENT_ID}) to demo/default" \
@@ -387,7 +387,7 @@ def test_mode_13_clusterrolebinding_to_the_wrong_service_account(kubeconfig):
     assert c.by["rbac-grant"]["fix"] == RBAC_FIX
 
 
-def test_modes_10_11_malformed_cluster_role_rules(kubeconfig):
+def test_malformed_cluster_role_rules(kubeconfig):
     c = check("check_rbac_malformed_rules", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "rbac-grant", "rbac-rules")
     detail = c.by["rbac-rules"]["detail"]
@@ -399,7 +399,7 @@ def test_modes_10_11_malformed_cluster_role_rules(kubeconfig):
     assert c.by["rbac-rules"]["fix"] == f"kubectl delete clusterrole use-mi-{CLIENT_ID} && {RBAC_FIX}"
 
 
-def test_mode_21_broad_and_wildcard_grants(kubeconfig):
+def test_broad_and_wildcard_grants(kubeconfig):
     c = check("check_rbac_broad_grants", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "rbac-exposure")
     detail = c.by["rbac-exposure"]["detail"]
@@ -411,7 +411,7 @@ def test_mode_21_broad_and_wildcard_grants(kubeconfig):
     assert c.status("rbac-grant") == "pass"
 
 
-def test_mode_3_webhook_too_old(kubeconfig):
+def test_webhook_too_old(kubeconfig):
     c = check("check_webhook_old", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "webhook", "pods deployment/workload")
     assert "webhook:v1.5.1; identity bindings need v1.6.0-alpha.1 or later" in c.by["webhook"]["detail"]
@@ -421,7 +421,7 @@ def test_mode_3_webhook_too_old(kubeconfig):
     assert pods["fix"] == "kubectl -n demo rollout restart deployment/workload"
 
 
-def test_mode_19_root_ca_configmap_missing(kubeconfig):
+def test_root_ca_configmap_missing(kubeconfig):
     c = check("check_root_ca_missing", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "root-ca")
     assert "ContainerCreating" in c.by["root-ca"]["detail"]
@@ -430,21 +430,21 @@ def test_mode_19_root_ca_configmap_missing(kubeconfig):
 
 RESTART = "kubectl -n demo rollout restart deployment/workload"
 LIVE_POD_CASES = {
-    # failure mode: (cassette, text of the detail, the fix)
-    "1-no-label": ("check_pod_unlabelled", "lacks the label azure.workload.identity/use: \"true\"",
+    # problem (docs/failure-modes.md): (cassette, text of the detail, the fix)
+    "no-label": ("check_pod_unlabelled", "lacks the label azure.workload.identity/use: \"true\"",
                    "kubectl -n demo patch deployment workload --type merge -p "
                    "'{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"azure.workload.identity/use\":\"true\"}}}}}'"),
-    "2-no-annotation": ("check_pod_unannotated", "lacks the annotation azure.workload.identity/use-identity-binding",
+    "no-annotation": ("check_pod_unannotated", "lacks the annotation azure.workload.identity/use-identity-binding",
                         "kubectl -n demo patch deployment workload --type merge -p '{\"spec\":{\"template\":{"
                         "\"metadata\":{\"annotations\":{\"azure.workload.identity/use-identity-binding\":\"true\"}}}}}'"),
-    "4-created-before-the-label": ("check_pod_not_mutated", "not mutated at all", RESTART),
-    "8-old-preview-env": ("check_pod_old_endpoint_env", "has AZURE_KUBERNETES_TOKEN_ENDPOINT (an early preview "
+    "created-before-the-label": ("check_pod_not_mutated", "not mutated at all", RESTART),
+    "old-preview-env": ("check_pod_old_endpoint_env", "has AZURE_KUBERNETES_TOKEN_ENDPOINT (an early preview "
                                                         "webhook) but no AZURE_KUBERNETES_TOKEN_PROXY", RESTART),
 }
 
 
 @pytest.mark.parametrize("case", LIVE_POD_CASES)
-def test_live_pod_failure_modes(kubeconfig, case):
+def test_live_pod_problems(kubeconfig, case):
     cassette, detail, fix = LIVE_POD_CASES[case]
     c = check(cassette, *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "pods deployment/workload")
@@ -502,21 +502,21 @@ def pod_file_failure(tmp_path, **changes):
 
 
 POD_FILE_CASES = {
-    # failure mode: (changes to the good manifest, text of the detail, text of the fix)
-    "1-label-on-the-deployment-only": (
+    # problem (docs/failure-modes.md): (changes to the good manifest, text of the detail, text of the fix)
+    "label-on-the-deployment-only": (
         {"labels": '{"azure.workload.identity/use": "true"}', "template_labels": "{app: workload}"},
         "on the Deployment's own metadata only, not on its pod template",
         "kubectl -n demo patch deployment workload --type merge"),
-    "1-label-value-not-exactly-true": (
+    "label-value-not-exactly-true": (
         {"template_labels": '{"azure.workload.identity/use": "True"}'},
         "selects exactly \"true\"", '"labels":{"azure.workload.identity/use":"true"}'),
-    "2-misspelled-annotation": (
+    "misspelled-annotation": (
         {"template_annotations": '{"azure.workload.identity/use-identity-bindings": "true"}'},
         "has annotation 'azure.workload.identity/use-identity-bindings'", 'use-identity-binding":"true"'),
-    "13-service-account-name-unset": (
+    "service-account-name-unset": (
         {"sa": ""}, "runs as service account demo/default (serviceAccountName is unset",
         '"serviceAccountName":"workload"'),
-    "20-token-expiration-out-of-range": (
+    "token-expiration-out-of-range": (
         {"template_annotations": '{"azure.workload.identity/use-identity-binding": "true", '
                                  '"azure.workload.identity/service-account-token-expiration": "600"}'},
         "outside 3600-86400 seconds", 'service-account-token-expiration":"3600"'),
@@ -524,21 +524,21 @@ POD_FILE_CASES = {
 
 
 @pytest.mark.parametrize("case", POD_FILE_CASES)
-def test_pod_file_failure_modes(tmp_path, case):
+def test_pod_file_problems(tmp_path, case):
     changes, detail, fix = POD_FILE_CASES[case]
     found, path = pod_file_failure(tmp_path, **changes)
     assert detail in found["detail"]
     assert fix in found["fix"] and found["fix"].endswith(f"(and make the same change in {path})")
 
 
-def test_mode_10_pod_file_overrides_azure_client_id(tmp_path):
+def test_pod_file_overrides_azure_client_id(tmp_path):
     env = "        env:\n        - {name: AZURE_CLIENT_ID, value: 00000000-1111-2222-3333-444444444444}\n"
     found, path = pod_file_failure(tmp_path, env=env)
     assert found["fix"] == (
         f"kubectl -n demo set env deployment/workload -c app AZURE_CLIENT_ID- (and make the same change in {path})")
 
 
-def test_mode_18_pod_file_hard_coded_old_token_path_is_a_warning(tmp_path):
+def test_pod_file_hard_coded_old_token_path_is_a_warning(tmp_path):
     env = "        env:\n        - {name: TOKEN_PATH, value: /var/run/secrets/azure/tokens/azure-identity-token}\n"
     c = check("check_arm_green", *BINDING, *SA, "--skip-cluster", "--pod-file", pod_file(tmp_path, env=env))
     assert c.r.exit_code == 0, c.r
@@ -655,7 +655,7 @@ def test_federated_credential_missing_with_no_free_slot_says_to_free_one():
     assert found["fix"].startswith("az aks identity-binding delete")
 
 
-def test_mode_19_two_ca_sources_in_a_live_pod():
+def test_two_ca_sources_in_a_live_pod():
     from azext_identitybinding.workload import Workload, env_findings
     pod = {"spec": {"containers": [{"name": "app", "env": [
         {"name": "AZURE_KUBERNETES_CA_FILE", "value": "/var/run/secrets/azure/wi/ca-cert/ca.crt"},
