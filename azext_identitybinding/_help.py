@@ -141,9 +141,10 @@ short-summary: Replace the allowed subjects of an identity binding (preview API)
 long-summary: |
     allowedSubjects limit which namespaces and service accounts may use the identity,
     on top of Kubernetes RBAC. The new list replaces the current one. The binding is read
-    and written back with If-Match on its eTag: if someone changed it in between, nothing
-    is written and the command fails (exit 1), showing what the binding now holds. The
-    identity of a binding is never changed.
+    and written back with If-Match on its eTag: if the service reports that someone changed
+    it in between (412), the command fails (exit 1), showing what the binding now holds.
+    Whether the service enforces If-Match here is not yet verified. The identity of a
+    binding is never changed.
 examples:
   - name: Allow the service accounts labelled app=api in two namespaces.
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a team-b --allow-service-account-label app=api

@@ -35,7 +35,7 @@ def bindings_of(bindings, identity_id):
     return [b for b in bindings if same_resource(identity_of(b), identity_id)]
 
 
-def scan(client, subscription_id, identity_id, resource_group=None, workers=None, on_progress=None):
+def scan(client, subscription_id, identity_id, resource_group=None, on_progress=None):
     """Every binding of identity_id on the clusters in scope, and the clusters that could not be read."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
@@ -48,7 +48,7 @@ def scan(client, subscription_id, identity_id, resource_group=None, workers=None
     def read(ref):
         return ref, client.list_bindings(ref)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers or FLEET_WORKERS, len(refs) or 1))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(FLEET_WORKERS, len(refs)))) as pool:
         futures = {pool.submit(read, ref): ref for ref in refs}
         for future in as_completed(futures):
             ref = futures[future]

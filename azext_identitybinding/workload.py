@@ -12,7 +12,6 @@ EXPIRATION_ANNOTATION = "azure.workload.identity/service-account-token-expiratio
 TOKEN_PROXY_ENV = "AZURE_KUBERNETES_TOKEN_PROXY"
 OLD_TOKEN_ENDPOINT_ENV = "AZURE_KUBERNETES_TOKEN_ENDPOINT"  # early previews; no SDK reads it
 OLD_TOKEN_PATH = "/var/run/secrets/azure/tokens/azure-identity-token"  # webhook <= v1.5
-BINDING_AUDIENCE = "api://AKSIdentityBinding"
 EXPIRATION_RANGE = (3600, 86400)
 
 # kind -> path from the object to its pod template; a Pod is its own template.
