@@ -11,4 +11,9 @@ print("\n".join(ast.literal_eval(re.search(r"install_requires=(\[[^\]]*\])", tex
 PYEOF
 )
 mkdir -p .wheels
-[ "${#REQS[@]}" -eq 0 ] || "$PY" -m pip download -q --disable-pip-version-check --only-binary=:all: -d .wheels "${REQS[@]}"
+[ "${#REQS[@]}" -eq 0 ] && exit 0
+OPTS=(-q --disable-pip-version-check --only-binary=:all: -d .wheels)
+# Already complete? Resolving against the wheelhouse alone answers that in about a second, without
+# the index (which costs a few seconds, or a failure when offline) and without writing anything.
+"$PY" -m pip download "${OPTS[@]}" --no-index --find-links .wheels "${REQS[@]}" >/dev/null 2>&1 && exit 0
+"$PY" -m pip download "${OPTS[@]}" "${REQS[@]}"

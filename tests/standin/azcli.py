@@ -144,17 +144,22 @@ class AzState:
 
     `standin` is anything with `url`, `ca_path` and `sp_secret` (a StandIn, or the JSON line a
     separate stand-in process prints, wrapped by `RemoteStandIn`). `wheel=None` leaves the
-    extension dir empty: azure-cli's built-in commands.
+    extension dir empty: azure-cli's built-in commands. `extension_dir` uses an extension
+    directory where the wheel is already installed (scripts/setup.sh's .azext) instead.
     """
 
-    def __init__(self, state_dir, standin, wheel=None, login_style="adfs"):
+    def __init__(self, state_dir, standin, wheel=None, login_style="adfs", extension_dir=None):
         if login_style not in ("adfs", "aad"):
             raise ValueError(f"login_style must be 'adfs' or 'aad', not {login_style!r}")
+        if wheel is not None and extension_dir is not None:
+            raise ValueError("give a wheel to install or an extension_dir it is installed in, not both")
         self.state_dir = Path(state_dir)
         self.standin = standin
         self.wheel = wheel
         self.login_style = login_style
         self.env = az_env(self.state_dir, standin.ca_path)
+        if extension_dir is not None:
+            self.env["AZURE_EXTENSION_DIR"] = str(extension_dir)
 
     def az(self, *args, stdin=subprocess.DEVNULL, timeout=120, env=None):
         """Run az in this state; `env` adds variables (e.g. AZURE_HTTP_USER_AGENT to tag requests)."""

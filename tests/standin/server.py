@@ -7,7 +7,8 @@ Test-only. It behaves like the real services as described in shared/reference/ar
   DELETE -> 202 + Location (202 ... 204), DELETE of a missing binding -> 204;
 * managed clusters: get; list per resource group and per subscription (paged);
 * user-assigned identities: get; their federated identity credentials: list (paged), get, delete,
-  including the `aks-identity-binding` credential AKS keeps while bindings use the identity;
+  including the `aks-identity-binding` credential AKS creates with an identity's first binding and
+  leaves in place after its last one, until the credential itself is deleted (cleanup-fic);
 * ARM error bodies ({"error": {"code", "message"}}), 401 without a valid bearer token, 400 for an
   unknown api-version, 404 ResourceGroupNotFound / ResourceNotFound as the live service words them;
 * the cloud metadata (`/metadata/endpoints`), the OpenID configuration and the OAuth2 token
@@ -255,14 +256,17 @@ class World:
         }
         self.bindings.setdefault((resource_group.lower(), name.lower()), {})
 
-    def add_identity(self, resource_group, name, location=LOCATION):
+    def add_identity(self, resource_group, name, location=LOCATION, client_id=None, principal_id=None):
+        """A user-assigned identity; its ids derive from its name unless given (scripts/demo.py gives
+        obviously fake ones, so that nothing it prints looks like a real id)."""
         self.add_group(resource_group)
         rid = (f"/subscriptions/{self.subscription}/resourcegroups/{resource_group}/providers/{_MI}"
                f"/userAssignedIdentities/{name}")
         identity = {
             "id": rid, "name": name, "type": f"{_MI}/userAssignedIdentities", "location": location, "tags": {},
-            "properties": {"tenantId": self.tenant, "principalId": _guid("principal", resource_group, name),
-                           "clientId": _guid("client", resource_group, name)},
+            "properties": {"tenantId": self.tenant,
+                           "principalId": principal_id or _guid("principal", resource_group, name),
+                           "clientId": client_id or _guid("client", resource_group, name)},
         }
         self.identities[(resource_group.lower(), name.lower())] = identity
         self.fics.setdefault((resource_group.lower(), name.lower()), {})
@@ -335,17 +339,6 @@ class World:
                          f"https://ib.oic.prod-aks.azure.com/{props['tenantId']}/{props['clientId']}",
                          "aks-identity-binding", audiences=("api://AKSIdentityBinding",))
 
-    def _drop_aks_fic_if_unused(self, identity_id):
-        identity = self.identity_by_id(identity_id)
-        if identity is None:
-            return
-        for bindings in self.bindings.values():
-            for binding in bindings.values():
-                if binding["properties"]["managedIdentity"]["resourceId"].lower() == identity_id.lower():
-                    return
-        _, _, _, rg, _, _, _, name = identity["id"].strip("/").split("/")
-        self.fics[(rg.lower(), name.lower())].pop(AKS_FIC_NAME, None)
-
     # -- operations -------------------------------------------------------------------------------
 
     def advance(self, settings):
@@ -371,8 +364,9 @@ class World:
                 binding["eTag"] = self.next_etag()
                 self._ensure_aks_fic(self.identity_by_id(binding["properties"]["managedIdentity"]["resourceId"]))
             else:
+                # The identity keeps its aks-identity-binding credential: AKS does not remove it after
+                # the last binding (shared/reference/in-cluster.md §3.2); cleanup-fic exists for that.
                 del bindings[name]
-                self._drop_aks_fic_if_unused(binding["properties"]["managedIdentity"]["resourceId"])
 
 
 class _Response:
