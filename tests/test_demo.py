@@ -2,7 +2,6 @@
 from this tree is installed into a temporary extension dir (`--wheel`, instead of set-up's .azext,
 which this test must not change), and the real az runs every step against the stand-in. ~30 s.
 """
-import inspect
 import os
 import re
 import subprocess
@@ -22,11 +21,6 @@ def _sections(output):
     """{step number: its text} of the demo's output, split at the `=== N. ... ===` headings."""
     parts = re.split(r"^=== (\d+)\. .*===$", output, flags=re.MULTILINE)
     return {int(number): text for number, text in zip(parts[1::2], parts[2::2])}
-
-
-def _offline_check_in_this_tree():
-    from azext_identitybinding import custom
-    return "client_id" in inspect.signature(custom.check_identity_binding).parameters
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +62,6 @@ def test_the_demo_runs_every_step_and_exits_0(run):
 def test_the_offline_lint_step_passes_the_sample_and_fails_the_mistake(run):
     proc, _ = run
     offline = _sections(proc.stdout)[6]
-    if not _offline_check_in_this_tree():
-        # Until `check` has its offline mode, the step says so and the demo goes on.
-        assert "[Not in this build yet" in offline and "[exit" not in offline, offline
-        return
     good, bad = offline.split(demo.BAD_MANIFEST, 1)
     assert "[exit 0," in good and "FAIL" not in good, offline
     assert "[exit 1," in bad and "FAIL" in bad and "fix:" in bad, offline
