@@ -10,15 +10,11 @@ from urllib.parse import urlsplit
 
 from knack.log import get_logger
 
+from azext_identitybinding.constants import (BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION,  # noqa: F401
+                                             CLUSTERS_API_VERSION, FIC_NAME, IDENTITY_API_VERSION)
+
 logger = get_logger(__name__)
 
-# One place for every api-version the extension speaks.
-BINDINGS_API_VERSION = "2026-06-01"                 # GA; base model (no allowedSubjects)
-BINDINGS_PREVIEW_API_VERSION = "2026-08-02-preview"  # allowedSubjects, managedBy
-IDENTITY_API_VERSION = "2024-11-30"                # Microsoft.ManagedIdentity (identities, FICs)
-CLUSTERS_API_VERSION = BINDINGS_API_VERSION        # managedClusters: same resource provider
-
-FIC_NAME = "aks-identity-binding"  # the federated credential AKS keeps on a bound identity
 FLEET_WORKERS = 32                 # concurrent cluster reads in a fleet scan (and HTTP connections)
 
 DEFAULT_POLL_SECONDS = 5      # when the service sends no Retry-After

@@ -3,7 +3,8 @@
 Pure: each rule takes the facts and returns one check item; every fail carries the az command
 that fixes it.
 """
-from azext_identitybinding.checkfacts import FIC_LIMIT, FIC_NAME, Identity, create_cmd, item, why_not
+from azext_identitybinding.checkfacts import Identity, create_cmd, item, why_not
+from azext_identitybinding.constants import FIC_LIMIT, FIC_NAME
 
 
 def check_cluster(facts):

@@ -4,17 +4,8 @@ Pure: no Azure or Kubernetes calls and no az imports. diagnose.py fills the fact
 value, or why it could not be had); armrules.py and clusterrules.py judge them; check.py runs the
 rules in order.
 """
+from azext_identitybinding.constants import API_GROUP, VERB
 from azext_identitybinding.ids import part
-from azext_identitybinding.rbac import API_GROUP, VERB
-
-FIC_NAME = "aks-identity-binding"
-FIC_LIMIT = 20
-CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
-TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id"
-WEBHOOK_NAMESPACE = "kube-system"
-WEBHOOK_SELECTOR = "azure-workload-identity.io/system=true"
-WEBHOOK_CONFIG = "azure-wi-webhook-config"
-ROOT_CA = "kube-root-ca.crt"
 
 
 class Got:

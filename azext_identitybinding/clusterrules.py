@@ -7,12 +7,11 @@ that fixes it.
 import re
 
 from azext_identitybinding import rbacaudit, workload
-from azext_identitybinding.checkfacts import (CLIENT_ID_ANNOTATION, ROOT_CA, TENANT_ID_ANNOTATION, WEBHOOK_CONFIG,
-                                              WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR, Identity, annotate_cmd, item,
-                                              rbac_cmd, why_not)
-from azext_identitybinding.rbac import API_GROUP, VERB
+from azext_identitybinding.checkfacts import Identity, annotate_cmd, item, rbac_cmd, why_not
+from azext_identitybinding.constants import (API_GROUP, CLIENT_ID_ANNOTATION, MIN_WEBHOOK, ROOT_CA,
+                                             TENANT_ID_ANNOTATION, VERB, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE,
+                                             WEBHOOK_SELECTOR)
 
-MIN_WEBHOOK = (1, 6, 0)  # v1.6.0-alpha.1 (AKS preview builds) and every later version
 _VERSION_RE = re.compile(r":v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(@|$)")
 
 CLUSTER_CHECKS = ("service-account", "sa-client-id", "sa-tenant-id", "rbac-grant", "rbac-rules", "rbac-exposure",

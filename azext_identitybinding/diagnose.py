@@ -7,8 +7,8 @@ the others; check.py decides what each outcome means.
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from azext_identitybinding.checkfacts import (Got, ROOT_CA, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR,
-                                              sar_spec)
+from azext_identitybinding.checkfacts import Got, sar_spec
+from azext_identitybinding.constants import ROOT_CA, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR
 
 _KUBE_FACTS = ("sa", "sar", "crbs", "crs", "webhook", "webhook_config", "root_ca", "pods")
 

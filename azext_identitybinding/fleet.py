@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from knack.log import get_logger
 
+from azext_identitybinding.constants import FIC_NAME
 from azext_identitybinding.ids import part, same_resource
 
 logger = get_logger(__name__)
@@ -87,12 +88,12 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
 def cleanup_fic(client, identity_id, deleted_binding_id=None):
     """Delete the identity's 'aks-identity-binding' credential only when nothing can still need it."""
     from azext_identitybinding import arm, ids
-    report = {"managedIdentityResourceId": identity_id, "federatedIdentityCredential": arm.FIC_NAME,
+    report = {"managedIdentityResourceId": identity_id, "federatedIdentityCredential": FIC_NAME,
               "deleted": False, "reason": "", "clustersScanned": 0, "bindings": []}
     before = client.get_fic(identity_id)
     if before is None:
         client.get_identity(identity_id)  # a missing identity is "not found" (exit 3), not "nothing to do"
-        report["reason"] = f"the identity has no federated credential '{arm.FIC_NAME}'; nothing to clean up."
+        report["reason"] = f"the identity has no federated credential '{FIC_NAME}'; nothing to clean up."
         return report
     subscriptions = [client.subscription_id, ids.parse(identity_id).subscription]
     result = scan_subscriptions(client, subscriptions, identity_id)

@@ -11,11 +11,14 @@ not understand `//`, so it could not be the checked place (see README, "Security
 import re
 from urllib.parse import quote
 
+from azext_identitybinding.constants import IDENTITY_TYPE
+
 # Fixed keys of a resource id, in the spelling ARM documents; ids are compared case-insensitively.
 _CANONICAL = {k.lower(): k for k in (
     "subscriptions", "resourceGroups", "providers", "Microsoft.ManagedIdentity", "userAssignedIdentities",
     "federatedIdentityCredentials", "Microsoft.ContainerService", "managedClusters", "identityBindings")}
 
+# Used with fullmatch(), never match() + "$": "$" also matches before a trailing newline.
 _GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Azure's documented name rules (fullmatch): resource group 1-90 (unicode letters and digits,
 # '-_.()', not ending in '.'); AKS cluster 1-63; user-assigned identity 3-128.
@@ -187,7 +190,6 @@ def parse(text, what="resource id"):
     return ResourceId(subscription, group, namespace, types)
 
 
-IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 IDENTITY_ID_EXPECTED = ("expected /subscriptions/SUBSCRIPTION_ID/resourceGroups/GROUP/providers/"
                         "Microsoft.ManagedIdentity/userAssignedIdentities/NAME, the 'id' printed by "
                         "`az identity show -g GROUP -n NAME`")

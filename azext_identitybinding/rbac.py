@@ -5,18 +5,13 @@ output is one `v1` List: a ClusterRole, a ClusterRoleBinding and, on request, Se
 """
 import re
 
-API_GROUP = "cid.wi.aks.azure.com"
-VERB = "use-managed-identity"
-MANAGED_BY = "azext-identitybinding"
+from azext_identitybinding.constants import (API_GROUP, CLIENT_ID_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL,
+                                             TENANT_ID_ANNOTATION, VERB)
+from azext_identitybinding.ids import is_guid
 
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 _RBAC_API_VERSION = _RBAC_GROUP + "/v1"
-_MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
-_TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id"
 
-# Used with fullmatch(), never match() + "$": "$" also matches before a trailing newline.
-_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _LABEL_MAX = 63
 _SUBDOMAIN_MAX = 253
@@ -86,7 +81,7 @@ def _check_dns(part, argument, what, max_len, allow_dots, expected, whole=None):
 
 def _normalize_guid(value, argument, what):
     text = _text(value, argument, f"{_GUID_EXPECTED}, the {what}")
-    if _GUID_RE.fullmatch(text):
+    if is_guid(text):
         return text.lower()
     hint = ""
     if text.lower().startswith("/subscriptions/"):
@@ -162,7 +157,7 @@ def _as_list(values, argument):
 
 
 def _labels():
-    return {_MANAGED_BY_LABEL: MANAGED_BY}
+    return {MANAGED_BY_LABEL: MANAGED_BY}
 
 
 def generate(client_id, service_accounts=(), namespaces=(), name=None,
@@ -200,7 +195,7 @@ def generate(client_id, service_accounts=(), namespaces=(), name=None,
         if tenant_id is None:
             raise RbacInputError("--tenant-id", None,
                                  "--tenant-id is required with --include-service-accounts: it is written to "
-                                 f"the ServiceAccount annotation {_TENANT_ID_ANNOTATION}; {_GUID_EXPECTED}, "
+                                 f"the ServiceAccount annotation {TENANT_ID_ANNOTATION}; {_GUID_EXPECTED}, "
                                  "the managed identity's tenant ID (the tenantId printed by 'az identity show').")
 
     # No aggregation labels: they would fold this grant into admin/edit/view.
@@ -233,7 +228,7 @@ def generate(client_id, service_accounts=(), namespaces=(), name=None,
                 "name": sa_name,
                 "namespace": ns,
                 "labels": _labels(),
-                "annotations": {_CLIENT_ID_ANNOTATION: client_id, _TENANT_ID_ANNOTATION: tenant_id},
+                "annotations": {CLIENT_ID_ANNOTATION: client_id, TENANT_ID_ANNOTATION: tenant_id},
             },
         } for ns, sa_name in accounts]
     return {"apiVersion": "v1", "kind": "List", "items": items}

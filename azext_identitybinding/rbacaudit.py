@@ -4,7 +4,7 @@ Pure: standard library only; works on ClusterRole and ClusterRoleBinding lists i
 of the Kubernetes API. Matching follows Kubernetes RBAC: exact strings or "*", no case folding,
 and a rule with resourceNames never matches a check that names no object.
 """
-from azext_identitybinding.rbac import API_GROUP, VERB
+from azext_identitybinding.constants import API_GROUP, VERB
 
 BROAD_GROUPS = {"system:authenticated": "every authenticated client",
                 "system:serviceaccounts": "every service account of the cluster"}

@@ -7,8 +7,9 @@ Entries are OR'd, selectors in an entry AND'd; at most 100 entries.
 """
 import re
 
+from azext_identitybinding.constants import NAMESPACE_NAME_LABEL
+
 MAX_ENTRIES = 100
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 _OPERATORS_WITH_VALUES = {"In", "NotIn"}
 _OPERATORS_WITHOUT_VALUES = {"Exists", "DoesNotExist"}
 # Kubernetes label key: optional DNS prefix '/' name (<= 63, alnum at both ends, '-_.' inside).

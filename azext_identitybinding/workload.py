@@ -6,13 +6,8 @@ manifest file (`--pod-file`) or as the API server returned them (live pods). Eac
 """
 import re
 
-USE_LABEL = "azure.workload.identity/use"
-USE_BINDING_ANNOTATION = "azure.workload.identity/use-identity-binding"
-EXPIRATION_ANNOTATION = "azure.workload.identity/service-account-token-expiration"
-TOKEN_PROXY_ENV = "AZURE_KUBERNETES_TOKEN_PROXY"
-OLD_TOKEN_ENDPOINT_ENV = "AZURE_KUBERNETES_TOKEN_ENDPOINT"  # early previews; no SDK reads it
-OLD_TOKEN_PATH = "/var/run/secrets/azure/tokens/azure-identity-token"  # webhook <= v1.5
-EXPIRATION_RANGE = (3600, 86400)
+from azext_identitybinding.constants import (EXPIRATION_ANNOTATION, EXPIRATION_RANGE, OLD_TOKEN_ENDPOINT_ENV,
+                                             OLD_TOKEN_PATH, TOKEN_PROXY_ENV, USE_BINDING_ANNOTATION, USE_LABEL)
 
 # kind -> path from the object to its pod template; a Pod is its own template.
 TEMPLATE_PATHS = {

@@ -464,18 +464,29 @@ def test_non_iterable_subject_lists(bad):
 
 
 def test_module_is_pure():
-    """rbac must stay importable without azure-cli or knack (only the standard library)."""
+    """rbac must stay importable without azure-cli or knack: only the standard library and our own
+    modules that are themselves stdlib-only (constants, ids), followed transitively."""
     import ast
     import sys
-    with open(rbac.__file__, encoding="utf-8") as handle:
-        tree = ast.parse(handle.read())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            imported.add((node.module or "").split(".")[0])
-    assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+    from pathlib import Path
+    package = Path(rbac.__file__).parent
+    seen, todo, outside = set(), ["rbac"], set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        tree = ast.parse((package / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                if name.startswith("azext_identitybinding."):
+                    todo.append(name.split(".", 1)[1])
+                elif name.split(".")[0] not in sys.stdlib_module_names:
+                    outside.add(f"{module}: {name}")
+    assert not outside, outside
+    assert seen == {"rbac", "constants", "ids"}, seen  # what it builds on, stated
 
 
 # --- kubectl client-side check ------------------------------------------------------------------
