@@ -193,13 +193,13 @@ def generate(client_id, service_accounts=(), namespaces=(), name=None,
     if include_service_accounts:
         if not accounts:
             shown = ", ".join(repr(ns) for ns in groups)
-            raise RbacInputError("--include-service-accounts", True,
-                                 "--include-service-accounts creates the ServiceAccounts named by "
+            raise RbacInputError("--include-sa", True,
+                                 "--include-sa creates the ServiceAccounts named by "
                                  "--service-account NAMESPACE/NAME, but only --namespace was given "
-                                 f"({shown}); add --service-account or drop --include-service-accounts.")
+                                 f"({shown}); add --service-account or drop --include-sa.")
         if tenant_id is None:
             raise RbacInputError("--tenant-id", None,
-                                 "--tenant-id is required with --include-service-accounts: it is written to "
+                                 "--tenant-id is required with --include-sa: it is written to "
                                  f"the ServiceAccount annotation {_TENANT_ID_ANNOTATION}; {_GUID_EXPECTED}, "
                                  "the managed identity's tenant ID (the tenantId printed by 'az identity show').")
 
