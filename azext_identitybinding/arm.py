@@ -213,8 +213,8 @@ class ArmClient:
                 f"`{ref.show_command()}` before you run {action} again.") from ex
 
     def _finish_put(self, response, ref, api_version):
-        state = ((_json(response, missing_ok=True) or {}).get("properties") or {}).get("provisioningState",
-                                                                                      "Succeeded")
+        properties = (_json(response, missing_ok=True) or {}).get("properties") or {}
+        state = properties.get("provisioningState", "Succeeded")
         if response.status_code == 201 or _operation_url(response) or state.lower() not in _TERMINAL:
             self._wait(response, ref, "create")
             from azure.core.exceptions import AzureError

@@ -113,8 +113,8 @@ def check_rbac_grant(facts):
                                           "proxy does not honour", fix)
     others = []
     if facts["crbs"].ok and facts["crs"].ok:
-        others = [_grant_text(g) for g in rbacaudit.grants(facts["crbs"].value.get("items"),
-                                                            facts["crs"].value.get("items"), ident.client_id)]
+        grants = rbacaudit.grants(facts["crbs"].value.get("items"), facts["crs"].value.get("items"), ident.client_id)
+        others = [_grant_text(g) for g in grants]
     hint = f"; the identity is granted only to: {'; '.join(others)}" if others else ""
     return item("rbac-grant", "fail", f"denied: {asked}{hint}", fix)
 

@@ -166,8 +166,8 @@ def env_findings(w, client_id, live):
                                      "the SDKs refuse that combination",
                              "kubectl -n kube-system edit configmap azure-wi-webhook-config (remove "
                              f"AZURE_KUBERNETES_CA_DATA), then {restart(w)}"))
-        text = " ".join([str(v) for v in env.values()] + [str(a) for a in (container.get("command") or []) +
-                                                         (container.get("args") or [])])
+        argv = (container.get("command") or []) + (container.get("args") or [])
+        text = " ".join([str(v) for v in env.values()] + [str(a) for a in argv])
         if OLD_TOKEN_PATH in text:
             findings.append(("warn", f"container {cname} hard-codes {OLD_TOKEN_PATH}, the token path of webhook "
                                      "v1.5 and older; v1.6 mounts it elsewhere",

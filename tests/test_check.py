@@ -631,8 +631,8 @@ def _fic_facts(count, with_binding_fic):
     fics = [{"name": f"fic{n}", "properties": {"issuer": "https://token.actions.githubusercontent.com"}}
             for n in range(count - with_binding_fic)]
     if with_binding_fic:
-        fics.append({"name": "aks-identity-binding", "properties": {"issuer": binding["properties"]["oidcIssuer"]
-                                                                   ["oidcIssuerUrl"]}})
+        issuer = binding["properties"]["oidcIssuer"]["oidcIssuerUrl"]
+        fics.append({"name": "aks-identity-binding", "properties": {"issuer": issuer}})
     return {"target": Target(RG, CLUSTER, "demo/workload", binding_name="identitybinding1"),
             "binding": Got(binding), "identity": Got({"properties": {"clientId": CLIENT_ID}}), "fics": Got(fics)}
 
