@@ -6,6 +6,8 @@ azure-mgmt-containerservice) keeps start-up cheap and lets preview fields such a
 `allowedSubjects` be sent by switching the api-version, with no vendored SDK.
 """
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from knack.log import get_logger
@@ -378,15 +380,14 @@ def _fic_url(identity_id, name):
     return _identity_url(identity_id, "federatedIdentityCredentials", name)
 
 
+@dataclass
 class IdentityRef:
     """A user-assigned identity, described the way error messages need it."""
 
-    read_hint = ("Reading a user-assigned identity needs 'Microsoft.ManagedIdentity/userAssignedIdentities/read' "
-                 "on the identity (for example the 'Managed Identity Operator' role).")
-
-    def __init__(self, identity_id):
-        self.identity_id = identity_id
-        self.cluster = None
+    read_hint: ClassVar[str] = ("Reading a user-assigned identity needs "
+                                "'Microsoft.ManagedIdentity/userAssignedIdentities/read' on the identity (for "
+                                "example the 'Managed Identity Operator' role).")
+    identity_id: str
 
     def describe(self):
         return f"'{self.identity_id}'"

@@ -4,6 +4,7 @@ Pure and deterministic: standard library only, no Azure calls, no clock, no rand
 output is one `v1` List: a ClusterRole, a ClusterRoleBinding and, on request, ServiceAccounts.
 """
 import re
+from collections import namedtuple
 
 API_GROUP = "cid.wi.aks.azure.com"
 VERB = "use-managed-identity"
@@ -28,6 +29,10 @@ _SUBDOMAIN_EXPECTED = ("expected a DNS-1123 subdomain: at most 253 characters, o
                        "digits, '-' and '.', each '.'-separated part starting and ending with a letter "
                        "or digit")
 _SA_EXAMPLE = "e.g. 'demo/workload'"
+# The two kinds of Kubernetes names: a label (namespace) and a subdomain (most object names).
+_DnsKind = namedtuple("_DnsKind", "max_len allow_dots expected")
+_LABEL = _DnsKind(_LABEL_MAX, False, _LABEL_EXPECTED)
+_SUBDOMAIN = _DnsKind(_SUBDOMAIN_MAX, True, _SUBDOMAIN_EXPECTED)
 
 
 class RbacInputError(ValueError):
@@ -50,36 +55,41 @@ def _text(value, argument, expected):
     return value.strip()
 
 
-def _dns_problem(value, max_len, allow_dots):
+def _dns_problem(value, kind):
     """Say what is wrong with `value` as a DNS-1123 label/subdomain, or return None if it is valid."""
     if not value:
         return "it is empty"
-    if len(value) > max_len:
+    if len(value) > kind.max_len:
         return f"it is {len(value)} characters long"
-    parts = value.split(".") if allow_dots else [value]
+    parts = value.split(".") if kind.allow_dots else [value]
     for part in parts:
-        if _LABEL_RE.fullmatch(part):
-            continue
-        if not part:
-            return "it has an empty part between dots" if len(parts) > 1 else "it is empty"
-        if any("A" <= c <= "Z" for c in part):
-            return "it contains uppercase letters"
-        bad = next((c for c in part if not (c == "-" or "a" <= c <= "z" or "0" <= c <= "9")), None)
-        if bad is not None:
-            return f"it contains {bad!r}"
-        return "it starts or ends with '-'"
+        problem = _label_problem(part, dotted=len(parts) > 1)
+        if problem:
+            return problem
     return None
 
 
-def _check_dns(part, argument, what, max_len, allow_dots, expected, whole=None):
+def _label_problem(part, dotted):
+    """What is wrong with one '.'-separated part of a DNS-1123 name, or None."""
+    if _LABEL_RE.fullmatch(part):
+        return None
+    if not part:
+        return "it has an empty part between dots" if dotted else "it is empty"
+    if any("A" <= c <= "Z" for c in part):
+        return "it contains uppercase letters"
+    bad = next((c for c in part if not (c == "-" or "a" <= c <= "z" or "0" <= c <= "9")), None)
+    return f"it contains {bad!r}" if bad is not None else "it starts or ends with '-'"
+
+
+def _check_dns(part, argument, what, kind, whole=None):
     """Validate `part`; `whole` is the full flag value when `part` was cut out of it."""
-    problem = _dns_problem(part, max_len, allow_dots)
+    problem = _dns_problem(part, kind)
     if problem:
         if whole is None:
-            detail = f"not a valid {what} ({problem}); {expected}."
+            detail = f"not a valid {what} ({problem}); {kind.expected}."
             whole = part
         else:
-            detail = f"the {what} {part!r} is not valid ({problem}); {expected}."
+            detail = f"the {what} {part!r} is not valid ({problem}); {kind.expected}."
         raise RbacInputError(argument, whole, f"{argument} {whole!r}: {detail}")
     return part
 
@@ -112,13 +122,13 @@ def normalize_tenant_id(value, argument="--tenant-id"):
 def validate_namespace(value, argument="--namespace"):
     """Return the namespace (whitespace-stripped) if it is a DNS-1123 label."""
     text = _text(value, argument, _LABEL_EXPECTED)
-    return _check_dns(text, argument, "namespace", _LABEL_MAX, False, _LABEL_EXPECTED)
+    return _check_dns(text, argument, "namespace", _LABEL)
 
 
 def validate_object_name(value, argument="--name"):
     """Return the object name (whitespace-stripped) if it is a DNS-1123 subdomain."""
     text = _text(value, argument, _SUBDOMAIN_EXPECTED)
-    return _check_dns(text, argument, "Kubernetes object name", _SUBDOMAIN_MAX, True, _SUBDOMAIN_EXPECTED)
+    return _check_dns(text, argument, "Kubernetes object name", _SUBDOMAIN)
 
 
 def parse_service_account(value):
@@ -137,9 +147,9 @@ def parse_service_account(value):
         empty = "NAMESPACE (before '/')" if not namespace else "NAME (after '/')"
         raise RbacInputError(argument, value,
                              f"{argument} {value!r}: {empty} is empty; expected NAMESPACE/NAME, {_SA_EXAMPLE}.")
-    _check_dns(namespace, argument, "namespace", _LABEL_MAX, False, _LABEL_EXPECTED, value)
+    _check_dns(namespace, argument, "namespace", _LABEL, value)
     # ServiceAccount names follow the DNS-1123 subdomain rule, like most object names.
-    _check_dns(name, argument, "service account name", _SUBDOMAIN_MAX, True, _SUBDOMAIN_EXPECTED, value)
+    _check_dns(name, argument, "service account name", _SUBDOMAIN, value)
     return namespace, name
 
 
@@ -165,7 +175,7 @@ def _labels():
     return {_MANAGED_BY_LABEL: MANAGED_BY}
 
 
-def generate(client_id, service_accounts=(), namespaces=(), name=None,
+def generate(client_id, service_accounts=(), namespaces=(), *, name=None,
              include_service_accounts=False, tenant_id=None):
     """Build the RBAC objects that let the given subjects use the managed identity `client_id`.
 
