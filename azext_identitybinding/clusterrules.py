@@ -184,7 +184,12 @@ def check_webhook(facts):
     if not deployments:
         return item("webhook", "fail", f"no workload identity webhook (label {WEBHOOK_SELECTOR}) in "
                                        f"{WEBHOOK_NAMESPACE}", reconcile)
-    dep = deployments[0]
+    return _webhook_deployment(facts, deployments[0], reconcile)
+
+
+def _webhook_deployment(facts, dep, reconcile):
+    """The webhook is installed: is it ready, recent enough and switched to identity bindings?"""
+    t = facts["target"]
     name = (dep.get("metadata") or {}).get("name", "?")
     containers = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     image = next((c.get("image", "") for c in containers if "webhook" in c.get("image", "")), "") or \
