@@ -7,7 +7,7 @@
 #
 # azdev lives in its own virtualenv, .venv-lint (gitignored), never in .venv. It is reused while
 # the pins below and the Python are unchanged, and rebuilt otherwise. Needs only Python and PyPI.
-# The linter rules (`azdev linter`) are checked offline by tests/test_conventions.py.
+# azdev's linter rules (`azdev linter`): tests/test_conventions.py, and scripts/azdev_linter.sh.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
