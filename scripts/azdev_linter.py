@@ -30,9 +30,8 @@ def _offline_get(url, *_, **__):
     return response
 
 
-def _private_az_state():
+def _private_az_state(state):
     """A throw-away az config and extension directory that holds this working tree's package."""
-    state = Path(tempfile.mkdtemp(prefix="azdev-linter-"))
     ext = state / "extensions" / EXTENSION
     (ext / f"{EXTENSION}-0.0.0.dist-info").mkdir(parents=True)
     (ext / f"{EXTENSION}-0.0.0.dist-info" / "METADATA").write_text(
@@ -59,7 +58,12 @@ def _ours(command_loader, help_entries):
 
 
 def main():
-    _private_az_state()
+    with tempfile.TemporaryDirectory(prefix="azdev-linter-") as state:
+        _private_az_state(Path(state))
+        return _lint()
+
+
+def _lint():
     import yaml
     from knack.help_files import helps
     with mock.patch("requests.get", _offline_get):
