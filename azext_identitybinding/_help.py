@@ -127,12 +127,14 @@ long-summary: |
     unused: it reads every cluster of the identity's subscription and of the current one;
     if another binding is found, the credential stays (exit 0); if any cluster cannot be
     read, or the credential changes during the scan, it stays and the command fails (exit 1)
-    saying why. Clusters in other subscriptions are not seen: check them first.
+    saying why. Clusters in other subscriptions are not seen: check them first. To see
+    which bindings still use the identity, run
+    `az aks identity-binding list --managed-identity-resource-id ID -o table`.
 examples:
   - name: Remove the credential of an identity whose bindings were deleted earlier.
     text: az aks identity-binding cleanup-fic --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --yes
-  - name: See first which bindings still use the identity.
-    text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
+  - name: Look the identity up by name and remove its credential from a script, without a prompt.
+    text: az aks identity-binding cleanup-fic --managed-identity-resource-id "$(az identity show -g myGroup -n myIdentity --query id -o tsv)" --yes
 """
 
 HELP["aks identity-binding update"] = """
@@ -147,7 +149,7 @@ long-summary: |
     binding is never changed.
 examples:
   - name: Allow the service accounts labelled app=api in two namespaces.
-    text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a team-b --allow-service-account-label app=api
+    text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a team-b --allow-sa-label app=api
   - name: Set the allowed subjects from a JSON file.
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allowed-subjects-from-file subjects.json
 """
@@ -172,7 +174,7 @@ examples:
   - name: Print RBAC for one service account, offline, and apply it.
     text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --service-account demo/demo -o yaml | kubectl apply -f -
   - name: Read the identity from a binding, grant two service accounts, and also create them annotated.
-    text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api team-b/worker --include-service-accounts -o yaml
+    text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api team-b/worker --include-sa -o yaml
   - name: Review what would be applied, with the objects named team-a-storage.
     text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api --role-name team-a-storage -o table
   - name: Grant every service account of a namespace (broader), reading the identity by resource id.

@@ -41,8 +41,9 @@ def load_arguments(loader, _):
                    type=v.rbac_type(rbac.validate_namespace),
                    help="Allow the service accounts of these namespaces (matched by the label "
                         "kubernetes.io/metadata.name). Replaces the current allowed subjects. Repeatable.")
-        c.argument("allow_service_account_labels", options_list=["--allow-service-account-label"], nargs="+",
-                   action="extend", type=v.service_account_label,
+        # Short primary spellings (azdev's limit is 22 characters); the long ones shipped in 0.1.0 and stay.
+        c.argument("allow_service_account_labels", options_list=["--allow-sa-label", "--allow-service-account-label"],
+                   nargs="+", action="extend", type=v.service_account_label,
                    help="Only service accounts with these labels (KEY=VALUE, all must match) in the "
                         "--allow-namespace namespaces. Repeatable.")
 
@@ -98,13 +99,13 @@ def load_arguments(loader, _):
         c.argument("role_name", options_list=["--role-name"], type=v.role_name,
                    help="Name of the generated ClusterRole and ClusterRoleBinding (a DNS-1123 subdomain). "
                         "Default: use-mi-CLIENT_ID.")
-        c.argument("include_service_accounts", options_list=["--include-service-accounts"],
+        c.argument("include_service_accounts", options_list=["--include-sa", "--include-service-accounts"],
                    action="store_true",
                    help="Also emit each --service-account as a ServiceAccount annotated with the "
                         "identity's client id and tenant id.")
         c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
-                        "comes from Azure, required with --include-service-accounts and --client-id.")
+                        "comes from Azure, required with --include-sa and --client-id.")
 
     with loader.argument_context("aks identity-binding check") as c:
         c.argument("resource_group_name", arg_type=group_type, required=False,

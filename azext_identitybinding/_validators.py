@@ -86,10 +86,10 @@ def validate_generate_rbac(namespace):
         raise RbacInputError("--service-account", None, "give at least one subject: --service-account "
                              "NAMESPACE/NAME or --namespace NAMESPACE.")
     if ns.include_service_accounts and not ns.service_accounts:
-        raise RbacInputError("--include-service-accounts", True, "--include-service-accounts emits the "
+        raise RbacInputError("--include-sa", True, "--include-sa emits the "
                              "ServiceAccounts named with --service-account; none were given.")
     if ns.include_service_accounts and not arm_sources and not ns.tenant_id:
-        raise RbacInputError("--tenant-id", None, "--include-service-accounts with --client-id needs "
+        raise RbacInputError("--tenant-id", None, "--include-sa with --client-id needs "
                              "--tenant-id for the 'azure.workload.identity/tenant-id' annotation "
                              "(the tenantId printed by `az identity show`).")
 
@@ -133,13 +133,13 @@ def validate_delete(namespace):
 
 def validate_update(namespace):
     if namespace.allow_service_account_labels and not namespace.allow_namespaces:
-        raise BadArguments("--allow-service-account-label narrows --allow-namespace; give --allow-namespace too.")
+        raise BadArguments("--allow-sa-label narrows --allow-namespace; give --allow-namespace too.")
     given = [flag for flag, value in (("--allowed-subjects-from-file", namespace.allowed_subjects_from_file),
                                       ("--allow-namespace", namespace.allow_namespaces)) if value is not None]
     if len(given) != 1:
         raise BadArguments(("choose one of " if given else "give the new allowed subjects with ") +
                            "--allowed-subjects-from-file FILE or --allow-namespace NAMESPACE [...] (optionally "
-                           "with --allow-service-account-label KEY=VALUE).")
+                           "with --allow-sa-label KEY=VALUE).")
     if namespace.allow_namespaces:
         from azext_identitybinding import subjects
         try:  # built (and its limits checked) here, before any request; the handler writes what it gets

@@ -6,12 +6,13 @@ azure-mgmt-containerservice) keeps start-up cheap and lets preview fields such a
 `allowedSubjects` be sent by switching the api-version, with no vendored SDK.
 """
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from knack.log import get_logger
 
-from azext_identitybinding.constants import (BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION,  # noqa: F401
-                                             CLUSTERS_API_VERSION, FIC_NAME, IDENTITY_API_VERSION)
+from azext_identitybinding.constants import BINDINGS_API_VERSION, CLUSTERS_API_VERSION, FIC_NAME, IDENTITY_API_VERSION
 
 logger = get_logger(__name__)
 
@@ -209,8 +210,8 @@ class ArmClient:
                 f"`{ref.show_command()}` before you run {action} again.") from ex
 
     def _finish_put(self, response, ref, api_version):
-        state = ((_json(response, missing_ok=True) or {}).get("properties") or {}).get("provisioningState",
-                                                                                      "Succeeded")
+        properties = (_json(response, missing_ok=True) or {}).get("properties") or {}
+        state = properties.get("provisioningState", "Succeeded")
         if response.status_code == 201 or _operation_url(response) or state.lower() not in _TERMINAL:
             self._wait(response, ref, "create")
             from azure.core.exceptions import AzureError
@@ -374,15 +375,14 @@ def _fic_url(identity_id, name):
     return _identity_url(identity_id, "federatedIdentityCredentials", name)
 
 
+@dataclass
 class IdentityRef:
     """A user-assigned identity, described the way error messages need it."""
 
-    read_hint = ("Reading a user-assigned identity needs 'Microsoft.ManagedIdentity/userAssignedIdentities/read' "
-                 "on the identity (for example the 'Managed Identity Operator' role).")
-
-    def __init__(self, identity_id):
-        self.identity_id = identity_id
-        self.cluster = None
+    read_hint: ClassVar[str] = ("Reading a user-assigned identity needs "
+                                "'Microsoft.ManagedIdentity/userAssignedIdentities/read' on the identity (for "
+                                "example the 'Managed Identity Operator' role).")
+    identity_id: str
 
     def describe(self):
         return f"'{self.identity_id}'"

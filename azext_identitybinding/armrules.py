@@ -43,7 +43,8 @@ def check_vnet_integration(facts):
                     "the cluster uses API server VNet integration, which identity bindings do not support (and which "
                     "cannot be turned off)",
                     "bind the identity on a cluster without it; list those: az aks list --query "
-                    "\"[?apiServerAccessProfile.enableVnetIntegration!=`true`].{name:name, group:resourceGroup}\" -o table")
+                    "\"[?apiServerAccessProfile.enableVnetIntegration!=`true`].{name:name, group:resourceGroup}\" "
+                    "-o table")
     return item("vnet-integration", "pass", "API server VNet integration is not used")
 
 
@@ -51,9 +52,10 @@ def check_binding(facts):
     t, got, ident = facts["target"], facts["binding"], Identity(facts)
     choices = facts.get("binding_choices")
     if choices:
-        return item("binding", "fail", f"the cluster has {len(choices)} identity bindings ({', '.join(choices)}) and "
-                                       "none was named", f"az aks identity-binding check -g {t.resource_group} "
-                                       f"--cluster-name {t.cluster} --service-account {t.service_account} -n {choices[0]}")
+        return item("binding", "fail",
+                    f"the cluster has {len(choices)} identity bindings ({', '.join(choices)}) and none was named",
+                    f"az aks identity-binding check -g {t.resource_group} --cluster-name {t.cluster} "
+                    f"--service-account {t.service_account} -n {choices[0]}")
     if not facts["cluster"].ok and not got.ok:
         return item("binding", "skip", "needs the cluster")
     if got.error and not got.missing:
@@ -62,7 +64,12 @@ def check_binding(facts):
         detail = got.error or (f"no identity binding '{t.binding_name}' on cluster '{t.cluster}'" if t.binding_name
                                else f"no identity binding of '{ident.id}' on cluster '{t.cluster}'")
         return item("binding", "fail", detail, create_cmd(t, ident))
-    binding = got.value
+    return _binding_state(facts, got.value, ident)
+
+
+def _binding_state(facts, binding, ident):
+    """The binding exists: its provisioning state decides."""
+    t = facts["target"]
     state = (binding.get("properties") or {}).get("provisioningState", "")
     name = f"binding '{binding.get('name')}'"
     if state.lower() == "succeeded":
@@ -70,7 +77,8 @@ def check_binding(facts):
                                        f"{facts.get('binding_note', '')}")
     if state.lower() in ("creating", "updating"):
         return item("binding", "warn", f"{name} is {state}: tokens work once it is Succeeded",
-                    f"az aks identity-binding show -g {t.resource_group} --cluster-name {t.cluster} -n {binding.get('name')}")
+                    f"az aks identity-binding show -g {t.resource_group} --cluster-name {t.cluster} "
+                    f"-n {binding.get('name')}")
     return item("binding", "fail", f"{name} is in state {state or 'unknown'}", create_cmd(t, ident))
 
 
@@ -79,8 +87,8 @@ def check_identity(facts):
     if got.value is None and not got.error and not got.missing:
         return item("identity", "skip", "the identity is not known (no binding to take it from)")
     if got.missing:
-        fix = (f"az aks identity-binding delete -g {t.resource_group} --cluster-name {t.cluster} -n {ident.binding_name} "
-               f"--yes, then bind an existing identity" if facts["binding"].ok
+        fix = (f"az aks identity-binding delete -g {t.resource_group} --cluster-name {t.cluster} "
+               f"-n {ident.binding_name} --yes, then bind an existing identity" if facts["binding"].ok
                else "az identity list -o table (and pass the right --managed-identity-resource-id)")
         return item("identity", "fail", f"managed identity '{ident.id}' does not exist", fix)
     if not got.ok:

@@ -4,32 +4,44 @@ Pure: no Azure or Kubernetes calls and no az imports. diagnose.py fills the fact
 value, or why it could not be had); armrules.py and clusterrules.py judge them; check.py runs the
 rules in order.
 """
+from dataclasses import dataclass
+from typing import Any, Optional
+
 from azext_identitybinding.constants import API_GROUP, VERB
 from azext_identitybinding.ids import part
 
 
+@dataclass
 class Got:
     """One fact: its value, or the reason it could not be had (missing: the thing does not exist)."""
 
-    def __init__(self, value=None, error=None, missing=False):
-        self.value, self.error, self.missing = value, error, missing
+    value: Any = None
+    error: Optional[str] = None
+    missing: bool = False
 
     @property
     def ok(self):
         return self.error is None and not self.missing
 
 
-class Target:
+# One field per argument of `check` (and the service account's two halves): many by nature.
+@dataclass
+class Target:  # pylint: disable=too-many-instance-attributes
     """What the user asked to check."""
 
-    def __init__(self, resource_group, cluster, service_account, binding_name=None, identity_id=None,
-                 kubeconfig=None, context=None, skip_cluster=False, pod_files=()):
-        self.resource_group, self.cluster = resource_group, cluster
-        self.namespace, self.sa_name = service_account.split("/")
-        self.service_account = service_account
-        self.binding_name, self.identity_id = binding_name, identity_id
-        self.kubeconfig, self.context, self.skip_cluster = kubeconfig, context, skip_cluster
-        self.pod_files = list(pod_files)  # [(path, [documents])]
+    resource_group: str
+    cluster: str
+    service_account: str  # NAMESPACE/NAME
+    binding_name: Optional[str] = None
+    identity_id: Optional[str] = None
+    kubeconfig: Optional[str] = None
+    context: Optional[str] = None
+    skip_cluster: bool = False
+    pod_files: Any = ()  # [(path, [documents])]
+
+    def __post_init__(self):
+        self.namespace, self.sa_name = self.service_account.split("/")
+        self.pod_files = list(self.pod_files)
 
     @property
     def user(self):
@@ -62,13 +74,19 @@ class Identity:
         resource = (facts["identity"].value or {}) if facts["identity"].ok else {}
         props = resource.get("properties") or {}
         self.id = mi.get("resourceId") or facts["target"].identity_id or resource.get("id") or ""
-        self.name = part(self.id, "userAssignedIdentities")
-        self.resource_group = part(self.id, "resourceGroups") or "<group>"
         self.client_id = (mi.get("clientId") or props.get("clientId") or "").lower()
         self.tenant_id = (mi.get("tenantId") or props.get("tenantId") or "").lower()
         self.object_id = (mi.get("objectId") or props.get("principalId") or "").lower()
         self.issuer = (((binding or {}).get("properties") or {}).get("oidcIssuer") or {}).get("oidcIssuerUrl", "")
         self.binding_name = (binding or {}).get("name") or facts["target"].binding_name
+
+    @property
+    def name(self):
+        return part(self.id, "userAssignedIdentities")
+
+    @property
+    def resource_group(self):
+        return part(self.id, "resourceGroups") or "<group>"
 
 
 def create_cmd(t, ident):
@@ -83,7 +101,8 @@ def rbac_cmd(t, ident, facts):
         source = f"--managed-identity-resource-id {ident.id}"
     else:
         source = f"--client-id {ident.client_id}"
-    return f"az aks identity-binding generate-rbac {source} --service-account {t.service_account} -o yaml | kubectl apply -f -"
+    return (f"az aks identity-binding generate-rbac {source} --service-account {t.service_account} "
+            "-o yaml | kubectl apply -f -")
 
 
 def annotate_cmd(t, key, value):

@@ -29,7 +29,7 @@ def check_service_account(facts):
     t, got, ident = facts["target"], facts["sa"], Identity(facts)
     if got.missing:
         return item("service-account", "fail", f"service account {t.service_account} does not exist",
-                    rbac_cmd(t, ident, facts).replace(" -o yaml", " --include-service-accounts -o yaml"))
+                    rbac_cmd(t, ident, facts).replace(" -o yaml", " --include-sa -o yaml"))
     if not got.ok:
         return item("service-account", "skip", why_not(got, f"service account {t.service_account}"))
     return item("service-account", "pass", f"service account {t.service_account} exists")
@@ -112,8 +112,8 @@ def check_rbac_grant(facts):
                                           "proxy does not honour", fix)
     others = []
     if facts["crbs"].ok and facts["crs"].ok:
-        others = [_grant_text(g) for g in rbacaudit.grants(facts["crbs"].value.get("items"),
-                                                            facts["crs"].value.get("items"), ident.client_id)]
+        grants = rbacaudit.grants(facts["crbs"].value.get("items"), facts["crs"].value.get("items"), ident.client_id)
+        others = [_grant_text(g) for g in grants]
     hint = f"; the identity is granted only to: {'; '.join(others)}" if others else ""
     return item("rbac-grant", "fail", f"denied: {asked}{hint}", fix)
 
@@ -183,7 +183,12 @@ def check_webhook(facts):
     if not deployments:
         return item("webhook", "fail", f"no workload identity webhook (label {WEBHOOK_SELECTOR}) in "
                                        f"{WEBHOOK_NAMESPACE}", reconcile)
-    dep = deployments[0]
+    return _webhook_deployment(facts, deployments[0], reconcile)
+
+
+def _webhook_deployment(facts, dep, reconcile):
+    """The webhook is installed: is it ready, recent enough and switched to identity bindings?"""
+    t = facts["target"]
     name = (dep.get("metadata") or {}).get("name", "?")
     containers = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     image = next((c.get("image", "") for c in containers if "webhook" in c.get("image", "")), "") or \

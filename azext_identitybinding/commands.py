@@ -23,7 +23,7 @@ def load_command_table(loader, _):
                          confirmation=confirm_delete, validator=v.validate_delete)
         g.custom_command("update", "update_identity_binding", supports_no_wait=True,
                          table_transformer=binding_table, validator=v.validate_update)
-        g.custom_command("cleanup-fic", "cleanup_fic", confirmation=confirm_cleanup)
+        g.custom_command("cleanup-fic", "cleanup_federated_credential", confirmation=confirm_cleanup)
         g.custom_command("generate-rbac", "generate_rbac", validator=v.validate_generate_rbac,
                          table_transformer=rbac_table)
         g.custom_command("check", "check_identity_binding", table_transformer=check_table,

@@ -1,5 +1,11 @@
 """Command handlers: they orchestrate the ARM layer and return plain data for az to format."""
+# az makes one CLI argument of each handler parameter and passes them all by keyword, so the count
+# of positional parameters says nothing here: the reason azdev's ext_pylintrc disables pylint's
+# too-many-arguments, which pylint 3.3 split in two after that rc was written.
+# pylint: disable=too-many-positional-arguments
 from knack.log import get_logger
+
+from azext_identitybinding.constants import BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION
 
 logger = get_logger(__name__)
 
@@ -13,10 +19,9 @@ def _client_and_ref(cmd, resource_group_name, cluster_name, name=None):
 
 def create_identity_binding(cmd, resource_group_name, cluster_name, name, managed_identity_resource_id,
                             no_wait=False, allowed_subjects_from_file=None):
-    from azext_identitybinding import arm
     # allowedSubjects exist only in the preview API: use it only when they are asked for.
-    api_version = arm.BINDINGS_PREVIEW_API_VERSION if allowed_subjects_from_file is not None \
-        else arm.BINDINGS_API_VERSION
+    api_version = BINDINGS_PREVIEW_API_VERSION if allowed_subjects_from_file is not None \
+        else BINDINGS_API_VERSION
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     existing = client.get_binding(ref, missing_ok=True, api_version=api_version)
     if existing is not None:
@@ -144,7 +149,8 @@ def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wai
     return None
 
 
-def cleanup_fic(cmd, managed_identity_resource_id):
+def cleanup_federated_credential(cmd, managed_identity_resource_id):
+    """`cleanup-fic` (named apart from delete's `cleanup_fic` argument)."""
     from azext_identitybinding._client_factory import cf_arm
     from azext_identitybinding import fleet
     report = fleet.cleanup_fic(cf_arm(cmd.cli_ctx), managed_identity_resource_id)
@@ -175,16 +181,16 @@ def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowe
     del allow_namespaces, allow_service_account_labels  # validate_update built allowed_subjects_from_file from them
     wanted = allowed_subjects_from_file
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    current = client.get_binding(ref, api_version=arm.BINDINGS_PREVIEW_API_VERSION)
+    current = client.get_binding(ref, api_version=BINDINGS_PREVIEW_API_VERSION)
     body = {"properties": {"managedIdentity": {"resourceId": fleet.identity_of(current)},  # immutable: as read
                            "allowedSubjects": wanted}}
     if current.get("managedBy"):
         body["managedBy"] = current["managedBy"]
     try:
-        return client.put_binding(ref, body, wait=not no_wait, api_version=arm.BINDINGS_PREVIEW_API_VERSION,
+        return client.put_binding(ref, body, wait=not no_wait, api_version=BINDINGS_PREVIEW_API_VERSION,
                                   if_match=current.get("eTag"))
     except arm.PreconditionFailed:
-        latest = client.get_binding(ref, api_version=arm.BINDINGS_PREVIEW_API_VERSION)
+        latest = client.get_binding(ref, api_version=BINDINGS_PREVIEW_API_VERSION)
         now = (latest.get("properties") or {}).get("allowedSubjects") or []
         raise AzureResponseError(
             f"Identity binding {ref.describe()} was changed by someone else after it was read (eTag "
@@ -224,8 +230,10 @@ def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, m
     """`name` is the identity binding to read the identity from; `role_name` names the generated objects."""
     from azext_identitybinding import rbac
     if managed_identity_resource_id or cluster_name:
-        client_id, tenant_id = _identity_from_arm(cmd, client_id, tenant_id, managed_identity_resource_id,
-                                                  resource_group_name, cluster_name, name)
+        client_id, tenant_id = _identity_from_arm(cmd, client_id=client_id, tenant_id=tenant_id,
+                                                  identity_id=managed_identity_resource_id,
+                                                  resource_group_name=resource_group_name,
+                                                  cluster_name=cluster_name, binding_name=name)
     for namespace in sorted(set(namespaces or [])):
         logger.warning("Granting every service account in namespace '%s' (group "
                        "system:serviceaccounts:%s), including ones created later. Prefer --service-account "
@@ -238,7 +246,7 @@ def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, m
         raise InvalidArgumentValueError(str(ex)) from None
 
 
-def _identity_from_arm(cmd, client_id, tenant_id, identity_id, resource_group_name, cluster_name, binding_name):
+def _identity_from_arm(cmd, *, client_id, tenant_id, identity_id, resource_group_name, cluster_name, binding_name):
     """(client id, tenant id) read from the identity or the binding; cross-checks a given --client-id."""
     from azure.cli.core.azclierror import InvalidArgumentValueError
     if identity_id:

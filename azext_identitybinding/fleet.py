@@ -6,6 +6,7 @@ silently: a scan with `unreadable` entries is an incomplete answer, and the cred
 treats it as a reason to keep the credential.
 """
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 
 from knack.log import get_logger
 
@@ -15,11 +16,11 @@ from azext_identitybinding.ids import part, same_resource
 logger = get_logger(__name__)
 
 
+@dataclass
 class ScanResult:
-    def __init__(self, bindings, unreadable, clusters):
-        self.bindings = bindings      # ARM binding resources of the identity, sorted by id
-        self.unreadable = unreadable  # [{"cluster", "resourceGroup", "error"}], sorted
-        self.clusters = clusters      # how many clusters were looked at
+    bindings: list    # ARM binding resources of the identity, sorted by id
+    unreadable: list  # [{"cluster", "resourceGroup", "error"}], sorted
+    clusters: int     # how many clusters were looked at
 
     @property
     def complete(self):
@@ -36,7 +37,7 @@ def bindings_of(bindings, identity_id):
     return [b for b in bindings if same_resource(identity_of(b), identity_id)]
 
 
-def scan(client, subscription_id, identity_id, resource_group=None, on_progress=None):
+def scan(client, subscription_id, identity_id, *, resource_group=None, on_progress=None):
     """Every binding of identity_id on the clusters in scope, and the clusters that could not be read."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
@@ -73,7 +74,7 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
         if client.progress and total >= 10:
             client.progress.add(message=f"Scanned {done}/{total} clusters")
 
-    results = [scan(client, sub, identity_id, resource_group_name, on_progress=progress)
+    results = [scan(client, sub, identity_id, resource_group=resource_group_name, on_progress=progress)
                for sub in dict.fromkeys(s.lower() for s in subscription_ids)]
     if client.progress:
         client.progress.end()
@@ -87,7 +88,7 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
 
 def cleanup_fic(client, identity_id, deleted_binding_id=None):
     """Delete the identity's 'aks-identity-binding' credential only when nothing can still need it."""
-    from azext_identitybinding import arm, ids
+    from azext_identitybinding import ids
     report = {"managedIdentityResourceId": identity_id, "federatedIdentityCredential": FIC_NAME,
               "deleted": False, "reason": "", "clustersScanned": 0, "bindings": []}
     before = client.get_fic(identity_id)

@@ -9,6 +9,7 @@ azure-mgmt-core's `parse_resource_id` is not used: it accepts `..` and `%2f` as 
 not understand `//`, so it could not be the checked place (see README, "Security").
 """
 import re
+from collections import namedtuple
 from urllib.parse import quote
 
 from azext_identitybinding.constants import IDENTITY_TYPE
@@ -57,12 +58,20 @@ def segment_problem(value):
     if value in (".", ".."):
         return "it is a dot segment, which HTTP resolves to another URL ('..' is the parent resource)"
     for ch in value:
-        if ch in "/\\?#%":
-            return f"it contains {ch!r}, which changes the shape of a URL"
-        if ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f:
-            return f"it contains the control character U+{ord(ch):04X}"
-        if 0xd800 <= ord(ch) <= 0xdfff:  # cannot be encoded into a URL at all
-            return f"it contains U+{ord(ch):04X}, a lone surrogate that is not text"
+        problem = _char_problem(ch)
+        if problem:
+            return problem
+    return None
+
+
+def _char_problem(ch):
+    """Why one character cannot be in a URL path segment, or None when it can."""
+    if ch in "/\\?#%":
+        return f"it contains {ch!r}, which changes the shape of a URL"
+    if ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f:
+        return f"it contains the control character U+{ord(ch):04X}"
+    if 0xd800 <= ord(ch) <= 0xdfff:  # cannot be encoded into a URL at all
+        return f"it contains U+{ord(ch):04X}, a lone surrogate that is not text"
     return None
 
 
@@ -80,40 +89,49 @@ def path(*segments):
 
 # -- names ----------------------------------------------------------------------------------------
 
-def _name(value, what, max_len, chars, pattern, expected):
+# A kind of name: its length limit, the characters it may hold, its whole shape, and how to say it.
+_NameRule = namedtuple("_NameRule", "what max_len chars pattern expected")
+_GROUP = _NameRule("resource group name", 90, _GROUP_CHARS, _GROUP_RE,
+                   "use letters, digits, '-', '_', '.', '(' and ')', not ending in '.'")
+_CLUSTER = _NameRule("cluster name", 63, _NAME_CHARS, _CLUSTER_RE,
+                     "use letters, digits, '-' and '_', starting and ending with a letter or digit")
+_BINDING = _NameRule("identity binding name", 63, _NAME_CHARS, _BINDING_RE,
+                     "use letters, digits, '-' and '_', starting with a letter or digit "
+                     "(lowercase letters and digits always work)")
+_IDENTITY = _NameRule("identity name", 128, _NAME_CHARS, _IDENTITY_RE,
+                      "3-128 letters, digits, '-' and '_', starting with a letter or digit")
+
+
+def _name(value, rule):
+    what = rule.what
     value = value.strip() if isinstance(value, str) else value
     if value == "":
         raise IdError(f"the {what} must not be empty.")
     check_segment(value, what)
-    if len(value) > max_len:
-        raise IdError(f"the {what} {show(value)} is {len(value)} characters long; the limit is {max_len}.")
-    bad = next((ch for ch in value if not chars.fullmatch(ch)), None)
+    if len(value) > rule.max_len:
+        raise IdError(f"the {what} {show(value)} is {len(value)} characters long; the limit is {rule.max_len}.")
+    bad = next((ch for ch in value if not rule.chars.fullmatch(ch)), None)
     if bad is not None:
-        raise IdError(f"the {what} {show(value)} contains {bad!r}: {expected}.")
-    if not pattern.fullmatch(value):
-        raise IdError(f"the {what} {show(value)} is not valid: {expected}.")
+        raise IdError(f"the {what} {show(value)} contains {bad!r}: {rule.expected}.")
+    if not rule.pattern.fullmatch(value):
+        raise IdError(f"the {what} {show(value)} is not valid: {rule.expected}.")
     return value
 
 
 def resource_group_name(value):
-    return _name(value, "resource group name", 90, _GROUP_CHARS, _GROUP_RE,
-                 "use letters, digits, '-', '_', '.', '(' and ')', not ending in '.'")
+    return _name(value, _GROUP)
 
 
 def cluster_name(value):
-    return _name(value, "cluster name", 63, _NAME_CHARS, _CLUSTER_RE,
-                 "use letters, digits, '-' and '_', starting and ending with a letter or digit")
+    return _name(value, _CLUSTER)
 
 
 def binding_name(value):
-    return _name(value, "identity binding name", 63, _NAME_CHARS, _BINDING_RE,
-                 "use letters, digits, '-' and '_', starting with a letter or digit "
-                 "(lowercase letters and digits always work)")
+    return _name(value, _BINDING)
 
 
 def identity_name(value):
-    return _name(value, "identity name", 128, _NAME_CHARS, _IDENTITY_RE,
-                 "3-128 letters, digits, '-' and '_', starting with a letter or digit")
+    return _name(value, _IDENTITY)
 
 
 def is_guid(value):
@@ -168,11 +186,11 @@ def parse(text, what="resource id"):
     if not raw.startswith("/"):
         raise IdError(f"{show(text, _SHOWN_ID)} is not a resource id: a resource id starts with '/subscriptions/'.")
     parts = [p for p in raw.split("/") if p]
-    for part in parts:
-        problem = segment_problem(part) or ("it starts or ends with white space" if part != part.strip() else None)
+    for piece in parts:
+        problem = segment_problem(piece) or ("it starts or ends with white space" if piece != piece.strip() else None)
         if problem:
-            raise UnsafeSegment(f"the {what} {show(text, _SHOWN_ID)} cannot be used: its part {show(part)} is unsafe "
-                                f"({problem}).")
+            raise UnsafeSegment(f"the {what} {show(text, _SHOWN_ID)} cannot be used: its part {show(piece)} is "
+                                f"unsafe ({problem}).")
     keys = [p.lower() for p in parts[0::2]]
     if len(parts) < 2 or keys[0] != "subscriptions":
         raise IdError(f"{show(text, _SHOWN_ID)} is not a {what}: it must start with /subscriptions/SUBSCRIPTION_ID.")
@@ -184,7 +202,8 @@ def parse(text, what="resource id"):
         group, rest = rest[1], rest[2:]
     if rest:
         if rest[0].lower() != "providers" or len(rest) < 4 or len(rest) % 2:
-            raise IdError(f"{show(text, _SHOWN_ID)} is not a {what}: expected .../providers/NAMESPACE/TYPE/NAME[/TYPE/NAME...].")
+            raise IdError(f"{show(text, _SHOWN_ID)} is not a {what}: expected "
+                          ".../providers/NAMESPACE/TYPE/NAME[/TYPE/NAME...].")
         namespace = _CANONICAL.get(rest[1].lower(), rest[1])
         types = [(_CANONICAL.get(rest[i].lower(), rest[i]), rest[i + 1]) for i in range(2, len(rest), 2)]
     return ResourceId(subscription, group, namespace, types)
@@ -200,7 +219,8 @@ def parse_identity_id(text):
     if isinstance(text, str) and not text.strip():
         raise IdError(f"the managed identity resource id must not be empty; {IDENTITY_ID_EXPECTED}.")
     if is_guid(text):
-        raise IdError(f"{show(text, _SHOWN_ID)} is a GUID (a client or object id), not a resource id; {IDENTITY_ID_EXPECTED}.")
+        raise IdError(f"{show(text, _SHOWN_ID)} is a GUID (a client or object id), not a resource id; "
+                      f"{IDENTITY_ID_EXPECTED}.")
     try:
         rid = parse(text, "managed identity resource id")
     except IdError as ex:

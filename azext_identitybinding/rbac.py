@@ -4,6 +4,7 @@ Pure and deterministic: standard library only, no Azure calls, no clock, no rand
 output is one `v1` List: a ClusterRole, a ClusterRoleBinding and, on request, ServiceAccounts.
 """
 import re
+from collections import namedtuple
 
 from azext_identitybinding.constants import (API_GROUP, CLIENT_ID_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL,
                                              TENANT_ID_ANNOTATION, VERB)
@@ -23,6 +24,10 @@ _SUBDOMAIN_EXPECTED = ("expected a DNS-1123 subdomain: at most 253 characters, o
                        "digits, '-' and '.', each '.'-separated part starting and ending with a letter "
                        "or digit")
 _SA_EXAMPLE = "e.g. 'demo/workload'"
+# The two kinds of Kubernetes names: a label (namespace) and a subdomain (most object names).
+_DnsKind = namedtuple("_DnsKind", "max_len allow_dots expected")
+_LABEL = _DnsKind(_LABEL_MAX, False, _LABEL_EXPECTED)
+_SUBDOMAIN = _DnsKind(_SUBDOMAIN_MAX, True, _SUBDOMAIN_EXPECTED)
 
 
 class RbacInputError(ValueError):
@@ -45,36 +50,41 @@ def _text(value, argument, expected):
     return value.strip()
 
 
-def _dns_problem(value, max_len, allow_dots):
+def _dns_problem(value, kind):
     """Say what is wrong with `value` as a DNS-1123 label/subdomain, or return None if it is valid."""
     if not value:
         return "it is empty"
-    if len(value) > max_len:
+    if len(value) > kind.max_len:
         return f"it is {len(value)} characters long"
-    parts = value.split(".") if allow_dots else [value]
+    parts = value.split(".") if kind.allow_dots else [value]
     for part in parts:
-        if _LABEL_RE.fullmatch(part):
-            continue
-        if not part:
-            return "it has an empty part between dots" if len(parts) > 1 else "it is empty"
-        if any("A" <= c <= "Z" for c in part):
-            return "it contains uppercase letters"
-        bad = next((c for c in part if not (c == "-" or "a" <= c <= "z" or "0" <= c <= "9")), None)
-        if bad is not None:
-            return f"it contains {bad!r}"
-        return "it starts or ends with '-'"
+        problem = _label_problem(part, dotted=len(parts) > 1)
+        if problem:
+            return problem
     return None
 
 
-def _check_dns(part, argument, what, max_len, allow_dots, expected, whole=None):
+def _label_problem(part, dotted):
+    """What is wrong with one '.'-separated part of a DNS-1123 name, or None."""
+    if _LABEL_RE.fullmatch(part):
+        return None
+    if not part:
+        return "it has an empty part between dots" if dotted else "it is empty"
+    if any("A" <= c <= "Z" for c in part):
+        return "it contains uppercase letters"
+    bad = next((c for c in part if not (c == "-" or "a" <= c <= "z" or "0" <= c <= "9")), None)
+    return f"it contains {bad!r}" if bad is not None else "it starts or ends with '-'"
+
+
+def _check_dns(part, argument, what, kind, whole=None):
     """Validate `part`; `whole` is the full flag value when `part` was cut out of it."""
-    problem = _dns_problem(part, max_len, allow_dots)
+    problem = _dns_problem(part, kind)
     if problem:
         if whole is None:
-            detail = f"not a valid {what} ({problem}); {expected}."
+            detail = f"not a valid {what} ({problem}); {kind.expected}."
             whole = part
         else:
-            detail = f"the {what} {part!r} is not valid ({problem}); {expected}."
+            detail = f"the {what} {part!r} is not valid ({problem}); {kind.expected}."
         raise RbacInputError(argument, whole, f"{argument} {whole!r}: {detail}")
     return part
 
@@ -107,13 +117,13 @@ def normalize_tenant_id(value, argument="--tenant-id"):
 def validate_namespace(value, argument="--namespace"):
     """Return the namespace (whitespace-stripped) if it is a DNS-1123 label."""
     text = _text(value, argument, _LABEL_EXPECTED)
-    return _check_dns(text, argument, "namespace", _LABEL_MAX, False, _LABEL_EXPECTED)
+    return _check_dns(text, argument, "namespace", _LABEL)
 
 
 def validate_object_name(value, argument="--name"):
     """Return the object name (whitespace-stripped) if it is a DNS-1123 subdomain."""
     text = _text(value, argument, _SUBDOMAIN_EXPECTED)
-    return _check_dns(text, argument, "Kubernetes object name", _SUBDOMAIN_MAX, True, _SUBDOMAIN_EXPECTED)
+    return _check_dns(text, argument, "Kubernetes object name", _SUBDOMAIN)
 
 
 def parse_service_account(value):
@@ -132,9 +142,9 @@ def parse_service_account(value):
         empty = "NAMESPACE (before '/')" if not namespace else "NAME (after '/')"
         raise RbacInputError(argument, value,
                              f"{argument} {value!r}: {empty} is empty; expected NAMESPACE/NAME, {_SA_EXAMPLE}.")
-    _check_dns(namespace, argument, "namespace", _LABEL_MAX, False, _LABEL_EXPECTED, value)
+    _check_dns(namespace, argument, "namespace", _LABEL, value)
     # ServiceAccount names follow the DNS-1123 subdomain rule, like most object names.
-    _check_dns(name, argument, "service account name", _SUBDOMAIN_MAX, True, _SUBDOMAIN_EXPECTED, value)
+    _check_dns(name, argument, "service account name", _SUBDOMAIN, value)
     return namespace, name
 
 
@@ -160,7 +170,7 @@ def _labels():
     return {MANAGED_BY_LABEL: MANAGED_BY}
 
 
-def generate(client_id, service_accounts=(), namespaces=(), name=None,
+def generate(client_id, service_accounts=(), namespaces=(), *, name=None,
              include_service_accounts=False, tenant_id=None):
     """Build the RBAC objects that let the given subjects use the managed identity `client_id`.
 
@@ -188,13 +198,13 @@ def generate(client_id, service_accounts=(), namespaces=(), name=None,
     if include_service_accounts:
         if not accounts:
             shown = ", ".join(repr(ns) for ns in groups)
-            raise RbacInputError("--include-service-accounts", True,
-                                 "--include-service-accounts creates the ServiceAccounts named by "
+            raise RbacInputError("--include-sa", True,
+                                 "--include-sa creates the ServiceAccounts named by "
                                  "--service-account NAMESPACE/NAME, but only --namespace was given "
-                                 f"({shown}); add --service-account or drop --include-service-accounts.")
+                                 f"({shown}); add --service-account or drop --include-sa.")
         if tenant_id is None:
             raise RbacInputError("--tenant-id", None,
-                                 "--tenant-id is required with --include-service-accounts: it is written to "
+                                 "--tenant-id is required with --include-sa: it is written to "
                                  f"the ServiceAccount annotation {TENANT_ID_ANNOTATION}; {_GUID_EXPECTED}, "
                                  "the managed identity's tenant ID (the tenantId printed by 'az identity show').")
 

@@ -63,7 +63,8 @@ def _norm(text):
 
 
 def malformed(cluster_roles, client_id, object_id="", identity_id="", identity_name=""):
-    """Rules that mention this identity but grant nothing: [(role name, problem)] (docs/failure-modes.md: wrong identifier, verb or group)."""
+    """Rules that mention this identity but grant nothing: [(role name, problem)] (docs/failure-modes.md:
+    wrong identifier, verb or group)."""
     markers = {_norm(m): what for m, what in ((client_id, "client id"), (object_id, "object (principal) id"),
                                               (identity_id, "resource id"), (identity_name, "name")) if m}
     problems = []

@@ -24,8 +24,17 @@ class Workload:
     def __init__(self, kind, name, namespace, obj_meta, template):
         self.kind, self.name, self.namespace = kind, name, namespace
         self.obj_meta = obj_meta or {}
-        self.meta = (template or {}).get("metadata") or {}
-        self.spec = (template or {}).get("spec") or {}
+        self.template = template or {}
+
+    @property
+    def meta(self):
+        """The pod template's metadata."""
+        return self.template.get("metadata") or {}
+
+    @property
+    def spec(self):
+        """The pod template's spec."""
+        return self.template.get("spec") or {}
 
     @property
     def ref(self):
@@ -106,7 +115,8 @@ def label_findings(w):
         elif near:
             why = f"has annotation {near[0]!r}, not {USE_BINDING_ANNOTATION}"
         elif (w.obj_meta.get("annotations") or {}).get(USE_BINDING_ANNOTATION) is not None:
-            why = f"has annotation {USE_BINDING_ANNOTATION} on the {w.kind}'s own metadata only, not on its pod template"
+            why = (f"has annotation {USE_BINDING_ANNOTATION} on the {w.kind}'s own metadata only, not on its pod "
+                   "template")
         else:
             why = f"lacks the annotation {USE_BINDING_ANNOTATION}: \"true\""
         findings.append(("fail", f"{why}, so pods get plain workload identity (audience api://AzureADTokenExchange) "
@@ -157,12 +167,12 @@ def env_findings(w, client_id, live):
                                      f"no {TOKEN_PROXY_ENV}, the only name the SDKs read",
                              restart(w)))
         if live and env.get("AZURE_KUBERNETES_CA_FILE") and env.get("AZURE_KUBERNETES_CA_DATA"):
-            findings.append(("fail", f"container {cname} has both AZURE_KUBERNETES_CA_FILE and AZURE_KUBERNETES_CA_DATA; "
-                                     "the SDKs refuse that combination",
+            findings.append(("fail", f"container {cname} has both AZURE_KUBERNETES_CA_FILE and "
+                                     "AZURE_KUBERNETES_CA_DATA; the SDKs refuse that combination",
                              "kubectl -n kube-system edit configmap azure-wi-webhook-config (remove "
                              f"AZURE_KUBERNETES_CA_DATA), then {restart(w)}"))
-        text = " ".join([str(v) for v in env.values()] + [str(a) for a in (container.get("command") or []) +
-                                                         (container.get("args") or [])])
+        argv = (container.get("command") or []) + (container.get("args") or [])
+        text = " ".join([str(v) for v in env.values()] + [str(a) for a in argv])
         if OLD_TOKEN_PATH in text:
             findings.append(("warn", f"container {cname} hard-codes {OLD_TOKEN_PATH}, the token path of webhook "
                                      "v1.5 and older; v1.6 mounts it elsewhere",

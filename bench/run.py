@@ -114,6 +114,7 @@ def machine():
     except OSError:
         pass
     version = importlib.metadata.version("azure-cli")  # the az that runs: the one next to this Python
+
     def git(*args):
         try:
             return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=30,
@@ -125,8 +126,8 @@ def machine():
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     changed = sorted(set(git("diff", "--name-only", "HEAD").splitlines())
                      | set(git("ls-files", "--others", "--exclude-standard").splitlines()))
-    in_wheel = [f for f in changed if f.startswith(("azext_identitybinding/", "setup.py", "setup.cfg", "HISTORY",
-                                                     "README"))]
+    shipped = ("azext_identitybinding/", "setup.py", "setup.cfg", "HISTORY", "README")
+    in_wheel = [f for f in changed if f.startswith(shipped)]
     return {"nproc": os.cpu_count(), "cpu": cpu or platform.processor(), "python": platform.python_version(),
             "azure-cli": version, "os": f"{platform.system()} {platform.release()}", "commit": commit,
             "changed": changed, "changed_in_wheel": in_wheel}

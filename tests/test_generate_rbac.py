@@ -62,6 +62,16 @@ def test_identity_read_from_a_binding_with_annotated_service_accounts():
     assert annotations == {"azure.workload.identity/client-id": CLIENT_ID, "azure.workload.identity/tenant-id": TENANT}
 
 
+def test_include_sa_and_its_long_spelling_are_the_same_option():
+    # --include-service-accounts shipped in 0.1.0; --include-sa is the short primary spelling.
+    offline = ["--client-id", CLIENT_ID, "--tenant-id", TENANT, "--service-account", "demo/app", "-o", "json"]
+    short = gen("no_requests", *offline, "--include-sa")
+    long = gen("no_requests", *offline, "--include-service-accounts")
+    assert short.exit_code == long.exit_code == 0, (short, long)
+    assert short.out == long.out
+    assert [a["metadata"]["name"] for a in items_by_kind(short.json())["ServiceAccount"]] == ["app"]
+
+
 def test_identity_read_by_resource_id():
     r = gen("rbac_from_identity", "--managed-identity-resource-id", IDENTITY_ID, "--service-account", "demo/app")
     assert r.exit_code == 0, r

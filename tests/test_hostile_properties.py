@@ -463,7 +463,7 @@ def skeleton(kind):
     if kind.endswith("List"):
         return {"apiVersion": "v1", "kind": kind, "items": [skeleton("Deployment")]}
     doc = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "workload", "namespace": "demo",
-                                                            "labels": {"app": "x"}, "annotations": {"a": "b"}}}
+                                                          "labels": {"app": "x"}, "annotations": {"a": "b"}}}
     path = workload.TEMPLATE_PATHS.get(kind, ("spec", "template"))
     if not path:
         doc.update(_template(kind))

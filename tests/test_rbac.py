@@ -442,13 +442,13 @@ def test_include_service_accounts_needs_tenant():
         rbac.generate(CID, ["demo/workload"], include_service_accounts=True)
     assert excinfo.value.argument == "--tenant-id"
     message = str(excinfo.value)
-    assert "--include-service-accounts" in message and "azure.workload.identity/tenant-id" in message
+    assert "--include-sa" in message and "azure.workload.identity/tenant-id" in message
 
 
 def test_include_service_accounts_needs_a_named_service_account():
     with pytest.raises(rbac.RbacInputError) as excinfo:
         rbac.generate(CID, namespaces=["team-a"], include_service_accounts=True, tenant_id=TENANT)
-    assert excinfo.value.argument == "--include-service-accounts"
+    assert excinfo.value.argument == "--include-sa"
     message = str(excinfo.value)
     assert "--service-account" in message and "'team-a'" in message
 

@@ -308,6 +308,6 @@ def test_arbitrary_input_never_raises_anything_else(value):
        st.booleans(), st.one_of(st.none(), anything, guids()))
 def test_generate_never_raises_anything_else(client_id, accounts, namespaces, name, include, tenant):
     try:
-        rbac.generate(client_id, accounts, namespaces, name, include, tenant)
+        rbac.generate(client_id, accounts, namespaces, name=name, include_service_accounts=include, tenant_id=tenant)
     except rbac.RbacInputError as err:
         assert err.argument.startswith("--") and str(err)

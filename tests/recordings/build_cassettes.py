@@ -643,8 +643,8 @@ CHECK_CASSETTES = {
         **ARM_ONLY),
     # failure modes decided in Azure
     "check_cluster_not_found": check_case({"cluster": hit("GET", CLUSTER_URL, 404, CLUSTER_404),
-                                          "binding": hit("GET", ITEM, 404, CLUSTER_404), "identity": None,
-                                          "fics": None}, **ARM_ONLY),
+                                           "binding": hit("GET", ITEM, 404, CLUSTER_404), "identity": None,
+                                           "fics": None}, **ARM_ONLY),
     "check_no_workload_identity": check_case({"cluster": hit("GET", CLUSTER_URL, 200,
                                                              managed_cluster(workload_identity=False))}, **ARM_ONLY),
     "check_vnet_integration": check_case({"cluster": hit("GET", CLUSTER_URL, 200,

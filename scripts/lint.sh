@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Style checks as `azdev style` runs them on an extension: pylint with azdev's ext_pylintrc on the
+# package, flake8 with azdev's ext.flake8 on the package, the tests, the benchmark and (beyond what
+# azdev lints, which skips scripts/ and docs/) our scripts. Exits non-zero on any finding.
+#
+#   bash scripts/lint.sh
+#
+# azdev lives in its own virtualenv, .venv-lint (gitignored), never in .venv. It is reused while
+# the pins below and the Python are unchanged, and rebuilt otherwise. Needs only Python and PyPI.
+# azdev's linter rules (`azdev linter`): tests/test_conventions.py, and scripts/azdev_linter.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="${PYTHON:-python3}"
+VENV="$ROOT/.venv-lint"
+
+# azdev allows any pylint 4 and any flake8: pinned, so that a new release cannot fail CI overnight.
+# pylint imports what it checks: the package needs azure-cli-core (azure.cli.core, azure.core,
+# azure.mgmt.core), not the whole azure-cli, and kubernetes. Same versions as requirements-dev.txt.
+PINS=(azdev==0.2.13 pylint==4.1.4 flake8==7.5.0 azure-cli-core==2.91.0 kubernetes==35.0.0)
+WANT="$(printf '%s\n' "python $("$PY" -c 'import sys; print(sys.version.split()[0])')" "${PINS[@]}")"
+if [ ! -x "$VENV/bin/pylint" ] || [ "$(cat "$VENV/.lint-pins" 2>/dev/null)" != "$WANT" ]; then
+  echo "Creating $VENV with ${PINS[*]} (about a minute) ..." >&2
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PINS[@]}"
+  printf '%s' "$WANT" > "$VENV/.lint-pins"
+fi
+CONFIG="$("$VENV/bin/python" -c 'import os, azdev.config as c; print(os.path.dirname(c.__file__))')"
+
+status=0
+echo "== pylint --rcfile=$CONFIG/ext_pylintrc azext_identitybinding"
+# --fail-on: non-zero for any message, whatever the score; --persistent=n: no score history in ~/.cache
+"$VENV/bin/python" -m pylint --rcfile="$CONFIG/ext_pylintrc" --fail-on=C,R,W,E,F --persistent=n \
+  --jobs "$(nproc)" azext_identitybinding || status=1
+echo "== flake8 --append-config=$CONFIG/ext.flake8 azext_identitybinding tests bench scripts setup.py"
+"$VENV/bin/python" -m flake8 --statistics --append-config="$CONFIG/ext.flake8" \
+  azext_identitybinding tests bench scripts setup.py || status=1
+
+if [ "$status" -eq 0 ]; then
+  echo "lint: OK, pylint and flake8 found nothing."
+else
+  cat >&2 <<'EOF'
+lint: FAILED. Each finding above is FILE:LINE:COLUMN: CODE message.
+  pylint: the code's name is in brackets; `.venv-lint/bin/pylint --help-msg=NAME` explains it.
+  flake8: E/W are pycodestyle, F pyflakes; the counts per code close its list.
+Fix the code. Only where a rule cannot apply, disable it on that line with
+`# pylint: disable=NAME` (or `# noqa: CODE`) and a comment that says why.
+EOF
+fi
+exit "$status"
