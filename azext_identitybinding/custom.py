@@ -5,8 +5,6 @@
 # pylint: disable=too-many-positional-arguments
 from knack.log import get_logger
 
-from azext_identitybinding.constants import BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION
-
 logger = get_logger(__name__)
 
 
@@ -19,11 +17,9 @@ def _client_and_ref(cmd, resource_group_name, cluster_name, name=None):
 
 def create_identity_binding(cmd, resource_group_name, cluster_name, name, managed_identity_resource_id,
                             no_wait=False, allowed_subjects_from_file=None):
-    # allowedSubjects exist only in the preview API: use it only when they are asked for.
-    api_version = BINDINGS_PREVIEW_API_VERSION if allowed_subjects_from_file is not None \
-        else BINDINGS_API_VERSION
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    existing = client.get_binding(ref, missing_ok=True, api_version=api_version)
+    # allowedSubjects are read (to compare them) only when they are asked for
+    existing = client.get_binding(ref, missing_ok=True, preview=allowed_subjects_from_file is not None)
     if existing is not None:
         from azext_identitybinding.fleet import identity_of
         from azext_identitybinding.ids import same_resource
@@ -52,7 +48,7 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
     body = {"properties": {"managedIdentity": {"resourceId": managed_identity_resource_id}}}
     if allowed_subjects_from_file is not None:
         body["properties"]["allowedSubjects"] = allowed_subjects_from_file
-    return client.put_binding(ref, body, wait=not no_wait, api_version=api_version)
+    return client.put_binding(ref, body, wait=not no_wait)
 
 
 def show_identity_binding(cmd, resource_group_name, cluster_name, name):
@@ -181,16 +177,15 @@ def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowe
     del allow_namespaces, allow_service_account_labels  # validate_update built allowed_subjects_from_file from them
     wanted = allowed_subjects_from_file
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    current = client.get_binding(ref, api_version=BINDINGS_PREVIEW_API_VERSION)
+    current = client.get_binding(ref, preview=True)
     body = {"properties": {"managedIdentity": {"resourceId": fleet.identity_of(current)},  # immutable: as read
                            "allowedSubjects": wanted}}
     if current.get("managedBy"):
         body["managedBy"] = current["managedBy"]
     try:
-        return client.put_binding(ref, body, wait=not no_wait, api_version=BINDINGS_PREVIEW_API_VERSION,
-                                  if_match=current.get("eTag"))
+        return client.put_binding(ref, body, wait=not no_wait, if_match=current.get("eTag"))
     except arm.PreconditionFailed:
-        latest = client.get_binding(ref, api_version=BINDINGS_PREVIEW_API_VERSION)
+        latest = client.get_binding(ref, preview=True)
         now = (latest.get("properties") or {}).get("allowedSubjects") or []
         raise AzureResponseError(
             f"Identity binding {ref.describe()} was changed by someone else after it was read (eTag "

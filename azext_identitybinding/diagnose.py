@@ -1,4 +1,4 @@
-"""Gathers the facts `az aks identity-binding check` judges: ARM resources through arm.py (independent
+"""Gathers the facts `az aks identity-binding check` judges: ARM resources through arm/ (independent
 reads concurrently) and Kubernetes objects through kube.py.
 
 Each fact is a check.Got: the value, or why it could not be had. A read that fails never stops

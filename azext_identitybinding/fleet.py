@@ -41,7 +41,8 @@ def scan(client, subscription_id, identity_id, *, resource_group=None, on_progre
     """Every binding of identity_id on the clusters in scope, and the clusters that could not be read."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
-    from azext_identitybinding.arm import FLEET_WORKERS, BindingRef
+    from azext_identitybinding.arm import BindingRef
+    from azext_identitybinding.arm.client import FLEET_WORKERS
 
     clusters = client.list_clusters(subscription_id, resource_group)
     refs = [BindingRef(subscription_id, part(c["id"], "resourceGroups"), c["name"]) for c in clusters]

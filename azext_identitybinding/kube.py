@@ -2,7 +2,7 @@
 
 It uses the official `kubernetes` client, imported inside functions only (az start-up must not pay
 for it). Every call returns the object exactly as the API server sent it (a plain dict in the
-JSON shape of the Kubernetes API, like arm.py returns ARM dicts), or raises a KubeError subclass
+JSON shape of the Kubernetes API, like arm/ returns ARM dicts), or raises a KubeError subclass
 whose message says what went wrong in words a user can act on. Nothing here decides what a
 result means; check.py does.
 """

@@ -23,7 +23,7 @@ VENV="${1:-$ROOT/.venv-min/azure-cli-$MIN}"
 #  - azure-mgmt-rdbms: 10.2.0b18 dropped modules that old CLIs import ("Error loading command
 #    module 'rdbms'" on every full command load); pinned to the CLI's own lower bound.
 #  - azure-core, azure-mgmt-core, requests, urllib3 (2.44.0): late-2022 releases, no newer than
-#    what the 2.44 installers bundled, so the old azure-core API that azext_identitybinding/arm.py
+#    what the 2.44 installers bundled, so the old azure-core API that azext_identitybinding/arm/
 #    relies on is what gets tested (the main environment covers today's).
 #  - kubernetes: the extension's one dependency (setup.py), as `az extension add` would install it.
 #  - test tools: azure-cli < 2.5x requires packaging<22, which rules out pytest 9 and wheel >= 0.46.

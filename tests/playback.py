@@ -144,7 +144,7 @@ def run(cassette, *args, tty=False):
         stack.enter_context(mock.patch.object(RequestsTransport, "send", spy_send))
         # vcrpy swaps its connection stubs per thread and is not safe with concurrent requests: scan
         # fleets one cluster at a time here (real concurrency is exercised against tests/standin).
-        stack.enter_context(mock.patch("azext_identitybinding.arm.FLEET_WORKERS", 1))
+        stack.enter_context(mock.patch("azext_identitybinding.arm.client.FLEET_WORKERS", 1))
         # az's once-a-day "is there a newer CLI" probe is not part of any command under test.
         stack.enter_context(mock.patch("azure.cli.core.util.check_connectivity", return_value=False))
         if not RECORDING:

@@ -32,6 +32,8 @@ from hypothesis import strategies as st
 
 from azure.cli.core.azclierror import CLIInternalError
 from azext_identitybinding import _validators, arm, files, ids, kube, manifests, subjects, workload
+from azext_identitybinding.arm import refs as arm_refs
+from azext_identitybinding.constants import FIC_NAME
 
 # derandomize: the same examples on every run (CI is reproducible); database=None: leave no
 # .hypothesis directory in the work tree; deadline=None: the file tests assert their own bound.
@@ -211,7 +213,7 @@ def test_collection_and_cluster_urls_keep_their_shape(s, where):
                         s if where == "cluster" else "c1")
     ref = arm.BindingRef(sub, rg, cluster)
     assert_url(lambda: ref.url(collection=True), _cluster_segments(sub, rg, cluster) + ["identityBindings"], s)
-    assert_url(lambda: arm._cluster_url(ref), _cluster_segments(sub, rg, cluster), s)
+    assert_url(lambda: arm_refs.cluster_url(ref), _cluster_segments(sub, rg, cluster), s)
 
 
 @FAST
@@ -222,7 +224,7 @@ def test_collection_and_cluster_urls_keep_their_shape(s, where):
 def test_identity_url_keeps_its_shape(s):
     text = IDENTITY_PREFIX + s
     try:
-        path = arm._identity_url(text)
+        path = arm_refs.identity_url(text)
     except CLIInternalError as ex:
         assert "Nothing was sent" in str(ex)
         return
@@ -240,14 +242,14 @@ def test_identity_url_keeps_its_shape(s):
                                           "Microsoft.ManagedIdentity", "userAssignedIdentities", name]
     assert ids.segment_problem(name) is None
     ids.identity_name(name)  # accepted only as a valid identity name (IdError would fail the test)
-    fic = arm_sent_segments(arm._fic_url(text, arm.FIC_NAME))
-    assert len(fic) == 10 and fic[:8] == sent and fic[8:] == ["federatedIdentityCredentials", arm.FIC_NAME]
+    fic = arm_sent_segments(arm_refs.fic_url(text, FIC_NAME))
+    assert len(fic) == 10 and fic[:8] == sent and fic[8:] == ["federatedIdentityCredentials", FIC_NAME]
 
 
 @FAST
 @given(s=hostile_value)
 def test_fic_name_url_keeps_its_shape(s):
-    sent = assert_url(lambda: arm._fic_url(IDENTITY_ID, s),
+    sent = assert_url(lambda: arm_refs.fic_url(IDENTITY_ID, s),
                       ["subscriptions", SUB, "resourceGroups", "rg", "providers", "Microsoft.ManagedIdentity",
                        "userAssignedIdentities", "id1", "federatedIdentityCredentials", s], s)
     if sent is not None:
@@ -336,7 +338,7 @@ def test_parse_identity_id_raises_only_id_error(text):
         return
     assert_canonical(rid)
     assert rid.type == ids.IDENTITY_TYPE and rid.resource_group is not None and ids.is_guid(rid.subscription)
-    sent = arm_sent_segments(arm._identity_url(text))
+    sent = arm_sent_segments(arm_refs.identity_url(text))
     assert len(sent) == 8 and [unquote(p) for p in sent] == rid.segments()
 
 

@@ -1,0 +1,106 @@
+"""Where things live in ARM: the only builder of request paths, and the refs that describe a
+resource in messages. Every path segment goes through ids.path(), so a value that would re-target
+a request is refused here (an internal error: the argument checks refuse such values first).
+"""
+from dataclasses import dataclass
+from typing import ClassVar, Optional
+
+_READ_HINT = "Reading identity bindings needs 'Microsoft.ContainerService/managedClusters/read' on the cluster."
+
+
+class SafePath(str):
+    """A URL path whose every segment was checked by ids.path(): the only kind of path the client sends."""
+
+
+def url_path(*segments):
+    from azext_identitybinding import ids
+    try:
+        return SafePath(ids.path(*segments))
+    except ids.IdError as ex:
+        raise refused(ex) from None
+
+
+def refused(ex):
+    from azure.cli.core.azclierror import CLIInternalError
+    return CLIInternalError(f"Refused to build a request URL: {ex} Nothing was sent; please report this.")
+
+
+def cluster_segments(ref):
+    return ["subscriptions", ref.subscription_id, "resourceGroups", ref.resource_group, "providers",
+            "Microsoft.ContainerService", "managedClusters", ref.cluster]
+
+
+def cluster_url(ref):
+    return url_path(*cluster_segments(ref))
+
+
+def identity_url(identity_id, *children):
+    from azext_identitybinding import ids
+    try:
+        segments = ids.parse_identity_id(identity_id).segments()
+    except ids.IdError as ex:
+        raise refused(ex) from None
+    return url_path(*segments, *children)
+
+
+def fic_url(identity_id, name):
+    return identity_url(identity_id, "federatedIdentityCredentials", name)
+
+
+class BindingRef:
+    """Where a binding lives (its name may be unset: the cluster's collection); also how messages name it."""
+
+    read_hint: ClassVar[str] = _READ_HINT
+
+    def __init__(self, subscription_id, resource_group, cluster, name=None):
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.cluster = cluster
+        self.name = name
+
+    def url(self, collection=False):
+        return url_path(*cluster_segments(self), "identityBindings", *([] if collection else [self.name]))
+
+    def describe(self):
+        return f"'{self.name}' on cluster '{self.cluster}' (resource group '{self.resource_group}')"
+
+    def show_command(self):
+        return f"az aks identity-binding show -g {self.resource_group} --cluster-name {self.cluster} -n {self.name}"
+
+    def list_command(self):
+        return f"az aks identity-binding list -g {self.resource_group} --cluster-name {self.cluster}"
+
+
+@dataclass
+class ClustersRef:
+    """The managed clusters of a subscription, or of one resource group in it."""
+
+    read_hint: ClassVar[str] = ("Listing clusters needs 'Microsoft.ContainerService/managedClusters/read' on the "
+                                "subscription or resource group.")
+    subscription_id: str
+    resource_group: Optional[str] = None
+    cluster = None
+    name = None
+
+    def url(self):
+        scope = ["subscriptions", self.subscription_id]
+        if self.resource_group:
+            scope += ["resourceGroups", self.resource_group]
+        return url_path(*scope, "providers", "Microsoft.ContainerService", "managedClusters")
+
+    def describe(self):
+        group = f" in resource group '{self.resource_group}'" if self.resource_group else ""
+        return f"the clusters of subscription '{self.subscription_id}'{group}"
+
+
+@dataclass
+class IdentityRef:
+    """A user-assigned identity, described the way error messages need it."""
+
+    read_hint: ClassVar[str] = ("Reading a user-assigned identity needs "
+                                "'Microsoft.ManagedIdentity/userAssignedIdentities/read' on the identity (for "
+                                "example the 'Managed Identity Operator' role).")
+    identity_id: str
+
+    def describe(self):
+        return f"'{self.identity_id}'"
