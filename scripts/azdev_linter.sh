@@ -9,12 +9,7 @@ cd "$ROOT"
 PY="${PYTHON:-python3}"
 VENV="$ROOT/.venv-azdev"
 PINS=(azdev==0.2.13 azure-cli==2.91.0 kubernetes==35.0.0)
-WANT="$(printf '%s\n' "python $("$PY" -c 'import sys; print(sys.version.split()[0])')" "${PINS[@]}")"
-if [ ! -x "$VENV/bin/azdev" ] || [ "$(cat "$VENV/.azdev-pins" 2>/dev/null)" != "$WANT" ]; then
-  echo "Creating $VENV with ${PINS[*]} (a few minutes) ..." >&2
-  rm -rf "$VENV"
-  "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PINS[@]}"
-  printf '%s' "$WANT" > "$VENV/.azdev-pins"
-fi
+# shellcheck source=scripts/pinned_venv.sh
+source "$ROOT/scripts/pinned_venv.sh"
+pinned_venv "$VENV" "a few minutes" "${PINS[@]}"
 exec "$VENV/bin/python" scripts/azdev_linter.py

@@ -18,14 +18,9 @@ VENV="$ROOT/.venv-lint"
 # pylint imports what it checks: the package needs azure-cli-core (azure.cli.core, azure.core,
 # azure.mgmt.core), not the whole azure-cli, and kubernetes. Same versions as requirements-dev.txt.
 PINS=(azdev==0.2.13 pylint==4.1.4 flake8==7.5.0 azure-cli-core==2.91.0 kubernetes==35.0.0)
-WANT="$(printf '%s\n' "python $("$PY" -c 'import sys; print(sys.version.split()[0])')" "${PINS[@]}")"
-if [ ! -x "$VENV/bin/pylint" ] || [ "$(cat "$VENV/.lint-pins" 2>/dev/null)" != "$WANT" ]; then
-  echo "Creating $VENV with ${PINS[*]} (about a minute) ..." >&2
-  rm -rf "$VENV"
-  "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PINS[@]}"
-  printf '%s' "$WANT" > "$VENV/.lint-pins"
-fi
+# shellcheck source=scripts/pinned_venv.sh
+source "$ROOT/scripts/pinned_venv.sh"
+pinned_venv "$VENV" "about a minute" "${PINS[@]}"
 CONFIG="$("$VENV/bin/python" -c 'import os, azdev.config as c; print(os.path.dirname(c.__file__))')"
 
 status=0
