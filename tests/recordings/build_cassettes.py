@@ -39,6 +39,7 @@ NAME = "identitybinding1"
 CLIENT_ID = "3f2b8c4e-9a1d-4e6f-8b7a-2c5d9e0f1a3b"
 OBJECT_ID = "7c1e5a9d-2b4f-4c8e-a6d3-9f0b1e2c3d4a"
 OTHER_IDENTITY_ID = IDENTITY_ID.replace("identity1", "identity2")
+OTHER_CASING_IDENTITY_ID = IDENTITY_ID.replace("/resourceGroups/identity-rg/", "/resourcegroups/Identity-RG/")
 BINDINGS = (f"{ARM}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/"
             f"managedClusters/{CLUSTER}/identityBindings")
 OPERATION = (f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus2/operations/"
@@ -142,8 +143,8 @@ FLEET_BINDINGS = {
     "c1": [binding(name="ib1", rg="rg1", cluster="c1"),
            binding(name="other", rg="rg1", cluster="c1", identity_id=OTHER_IDENTITY_ID)],
     "c2": [],
-    # same identity, with the casing another caller used
-    "c3": [binding(name="ib3", rg="rg2", cluster="c3", identity_id=IDENTITY_ID.lower())],
+    # same identity as another admin typed it: the service echoes the creator's casing, never folds it
+    "c3": [binding(name="ib3", rg="rg2", cluster="c3", identity_id=OTHER_CASING_IDENTITY_ID)],
     "c4": [],
 }
 FORBIDDEN_C2 = error("AuthorizationFailed", "The client 'admin@example.com' with object id "
