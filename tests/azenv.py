@@ -1,4 +1,5 @@
 """How the tests run az: a private state, quiet settings, and pip kept off the network."""
+import os
 from pathlib import Path
 
 WHEELHOUSE = Path(__file__).resolve().parents[1] / ".wheels"
@@ -28,4 +29,14 @@ def pip_env():
     env = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
     if WHEELHOUSE.is_dir():
         env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE)})
+    return env
+
+
+def subprocess_env(state_dir):
+    """The environment of an az (or pip) subprocess: the caller's without any AZURE_* setting (of
+    the user or of conftest), plus a fresh az state under state_dir and pip_env()."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("AZURE_")}
+    env.update(az_state_env(state_dir))
+    env.update(pip_env())
+    env["PYTHONIOENCODING"] = "utf-8"
     return env

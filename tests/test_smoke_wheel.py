@@ -13,31 +13,22 @@ nothing here changes os.environ.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from azenv import az_state_env, pip_env
+from azenv import subprocess_env
+from wheelbuild import ROOT, VERSION, WheelBuildError, build_wheel
 
-ROOT = Path(__file__).resolve().parents[1]
 AZ = Path(sys.executable).parent / ("az.bat" if os.name == "nt" else "az")
-VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "setup.py").read_text()).group(1)
 AZ_TIMEOUT = 60      # seconds for one az call (they take ~0.5-1.5 s)
-BUILD_TIMEOUT = 300  # seconds for one wheel build (the isolated fallback may download setuptools)
 
 # A phrase only our help has (core's group summary is different); matched on normalised spaces
 # because az wraps help text to the terminal width.
 OUR_GROUP_HELP = "Share one user-assigned managed identity across many AKS clusters"
 SUBCOMMANDS = ("create", "show", "list", "delete")
-
-# Things never copied into the build directory: the wheel is built from a snapshot of the repo
-# so that the build's build/ and *.egg-info never land in (or race with) the working tree.
-_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", ".wheels", "build", "dist", "*.egg-info", "__pycache__",
-                                      ".pytest_cache", ".hypothesis", ".azext", ".azconfig", "tests",
-                                      "scripts", ".ci")
 
 
 class Installed:
@@ -56,42 +47,17 @@ class Installed:
                         f"stderr so far: {ex.stderr!r}")
 
 
-def _az_env(state):
-    """os.environ without any AZURE_* setting of the caller (or conftest), plus a fresh az state."""
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("AZURE_")}
-    env.update(az_state_env(state))
-    env.update(pip_env())
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
-
-
-def _build_wheel(dist, env):
-    src = dist.parent / "src"
-    shutil.copytree(ROOT, src, ignore=_NOT_SOURCES)
-    base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-input", "-q", "-w", str(dist)]
-    attempts = []
-    for extra in (["--no-build-isolation"], []):  # fall back to an isolated build (needs PyPI)
-        try:
-            proc = subprocess.run(base + extra + [str(src)], env=env, capture_output=True, text=True,
-                                  timeout=BUILD_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired:
-            attempts.append(f"{' '.join(extra) or 'isolated build'}: timed out after {BUILD_TIMEOUT} s")
-            continue
-        wheels = sorted(dist.glob("identitybinding-*.whl"))
-        if proc.returncode == 0 and wheels:
-            return wheels[-1]
-        attempts.append(f"{' '.join(extra) or 'isolated build'}: rc={proc.returncode}\n{proc.stdout}{proc.stderr}")
-    pytest.fail("could not build the wheel:\n" + "\n".join(attempts))
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     if not AZ.is_file():
         pytest.skip(f"no az next to the running Python ({AZ} is missing); "
                     "run pytest with the Python of an environment that has azure-cli installed")
     state = tmp_path_factory.mktemp("smoke-wheel")
-    env = _az_env(state)
-    wheel = _build_wheel(state / "dist", env)
+    env = subprocess_env(state)
+    try:
+        wheel = build_wheel(state, env)
+    except WheelBuildError as ex:
+        pytest.fail(str(ex))
     assert wheel.name == f"identitybinding-{VERSION}-py3-none-any.whl", wheel.name
     result = Installed(wheel, env)
     proc = result.az("extension", "add", "--source", str(wheel), "--yes")

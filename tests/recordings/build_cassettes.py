@@ -1,30 +1,45 @@
 """Writes the playback cassettes in this folder.
 
 There is no Azure subscription on the build machines, so the cassettes are built by hand from
-the official REST examples (Microsoft.ContainerService 2026-04-01/2026-07-02-preview
-IdentityBindings_*.json) and from what the live service was seen to do (see the project's
+the official REST examples (Microsoft.ContainerService IdentityBindings_*.json at the api-versions
+the extension speaks: BINDINGS_API_VERSION and BINDINGS_PREVIEW_API_VERSION, Microsoft.ManagedIdentity at
+IDENTITY_API_VERSION, all from azext_identitybinding.constants) and from what the live service was seen to do (see the project's
 reference notes): PUT -> 201 with only Azure-AsyncOperation, polled InProgress -> Succeeded, then
 GET; DELETE -> 202 with only Location, polled 202 -> 204; list pages joined by nextLink; errors
 in the ARM {"error": {"code", "message"}} shape. Recording against a real subscription
 (IB_RECORD=1, see README) overwrites them with real, scrubbed traffic.
 
+Versions and names fixed by Azure (api-versions, the FIC name, annotation keys, ...) come from
+azext_identitybinding.constants, so the cassettes cannot drift from what the extension sends.
+tests/test_cassettes.py fails when the committed cassettes differ from what this script writes.
+
 Run: python tests/recordings/build_cassettes.py
 """
 import json
 import sys
+from urllib.parse import urlencode
 from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: playback
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # the checkout: azext_identitybinding
 from playback import ARM, CLUSTER, IDENTITY_ID, RG, SUB, TENANT  # noqa: E402
+from azext_identitybinding.constants import (  # noqa: E402
+    API_GROUP, BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION, CLIENT_ID_ANNOTATION, CLUSTERS_API_VERSION,
+    FIC_LIMIT, FIC_NAME, IDENTITY_API_VERSION, IDENTITY_TYPE, MANAGED_BY, MANAGED_BY_LABEL, NAMESPACE_NAME_LABEL,
+    OLD_TOKEN_ENDPOINT_ENV, ROOT_CA, TENANT_ID_ANNOTATION, TOKEN_PROXY_ENV, USE_BINDING_ANNOTATION, USE_LABEL,
+    VERB, WEBHOOK_CONFIG as WEBHOOK_CONFIG_NAME, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR)
 
 HERE = Path(__file__).resolve().parent
-API = "api-version=2026-06-01"
+API = f"api-version={BINDINGS_API_VERSION}"
+CLUSTERS_API = f"api-version={CLUSTERS_API_VERSION}"
+MSI_API = f"api-version={IDENTITY_API_VERSION}"
 NAME = "identitybinding1"
 CLIENT_ID = "3f2b8c4e-9a1d-4e6f-8b7a-2c5d9e0f1a3b"
 OBJECT_ID = "7c1e5a9d-2b4f-4c8e-a6d3-9f0b1e2c3d4a"
 OTHER_IDENTITY_ID = IDENTITY_ID.replace("identity1", "identity2")
+OTHER_CASING_IDENTITY_ID = IDENTITY_ID.replace("/resourceGroups/identity-rg/", "/resourcegroups/Identity-RG/")
 BINDINGS = (f"{ARM}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/"
             f"managedClusters/{CLUSTER}/identityBindings")
 OPERATION = (f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/eastus2/operations/"
@@ -94,20 +109,20 @@ CLUSTER_404 = not_found(f"Microsoft.ContainerService/managedClusters/{CLUSTER}")
 PUT_BODY = {"properties": {"managedIdentity": {"resourceId": IDENTITY_ID}}}
 CREATED = hit("PUT", ITEM, 201, binding(state="Creating"), {"Azure-AsyncOperation": OPERATION}, sent=PUT_BODY)
 
-IDENTITY_URL = f"{ARM}{IDENTITY_ID}?api-version=2024-11-30"
+IDENTITY_URL = f"{ARM}{IDENTITY_ID}?{MSI_API}"
 IDENTITY = {
-    "id": IDENTITY_ID, "name": "identity1", "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "id": IDENTITY_ID, "name": "identity1", "type": IDENTITY_TYPE,
     "location": "eastus2", "tags": {},
     "properties": {"tenantId": TENANT, "principalId": OBJECT_ID, "clientId": CLIENT_ID},
 }
 
 IDENTITY_404 = error(
-    "ResourceNotFound", "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/identity1' under "
+    "ResourceNotFound", f"The Resource '{IDENTITY_TYPE}/identity1' under "
     "resource group 'identity-rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
 
 # -- fleet: four clusters in three groups, two pages; identity1 is bound on c1 and c3 ------------
 FLEET = [("rg1", "c1"), ("rg2", "c2"), ("rg2", "c3"), ("rg3", "c4")]
-CLUSTERS = f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters?{API}"
+CLUSTERS = f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters?{CLUSTERS_API}"
 CLUSTERS_PAGE2 = f"{CLUSTERS}&$skipToken=cGFnZTI%3D"
 
 
@@ -128,8 +143,8 @@ FLEET_BINDINGS = {
     "c1": [binding(name="ib1", rg="rg1", cluster="c1"),
            binding(name="other", rg="rg1", cluster="c1", identity_id=OTHER_IDENTITY_ID)],
     "c2": [],
-    # same identity, with the casing another caller used
-    "c3": [binding(name="ib3", rg="rg2", cluster="c3", identity_id=IDENTITY_ID.lower())],
+    # same identity as another admin typed it: the service echoes the creator's casing, never folds it
+    "c3": [binding(name="ib3", rg="rg2", cluster="c3", identity_id=OTHER_CASING_IDENTITY_ID)],
     "c4": [],
 }
 FORBIDDEN_C2 = error("AuthorizationFailed", "The client 'admin@example.com' with object id "
@@ -149,19 +164,19 @@ def fleet(overrides=None, bindings=FLEET_BINDINGS):
     return hits
 
 
-FIC_URL = f"{ARM}{IDENTITY_ID}/federatedIdentityCredentials/aks-identity-binding?api-version=2024-11-30"
-FIC = {"id": f"{IDENTITY_ID}/federatedIdentityCredentials/aks-identity-binding", "name": "aks-identity-binding",
-       "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+FIC_URL = f"{ARM}{IDENTITY_ID}/federatedIdentityCredentials/{FIC_NAME}?{MSI_API}"
+FIC = {"id": f"{IDENTITY_ID}/federatedIdentityCredentials/{FIC_NAME}", "name": FIC_NAME,
+       "type": f"{IDENTITY_TYPE}/federatedIdentityCredentials",
        "properties": {"issuer": f"https://ib.oic.prod-aks.azure.com/{TENANT}/{CLIENT_ID}",
-                      "subject": "aks-identity-binding", "audiences": ["api://AKSIdentityBinding"]}}
+                      "subject": FIC_NAME, "audiences": ["api://AKSIdentityBinding"]}}
 UNUSED = {**FLEET_BINDINGS, "c1": FLEET_BINDINGS["c1"][1:], "c3": []}  # identity1 bound nowhere
 
-PREVIEW = "api-version=2026-08-02-preview"
+PREVIEW = f"api-version={BINDINGS_PREVIEW_API_VERSION}"
 PREVIEW_ITEM = f"{BINDINGS}/{NAME}?{PREVIEW}"
-OLD_SUBJECTS = [{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-a"]}}]
-NEW_SUBJECTS = [{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-b"]},
+OLD_SUBJECTS = [{"namespaceSelector": {"matchLabels": [f"{NAMESPACE_NAME_LABEL}=team-a"]}}]
+NEW_SUBJECTS = [{"namespaceSelector": {"matchLabels": [f"{NAMESPACE_NAME_LABEL}=team-b"]},
                  "serviceAccountSelector": {"matchLabels": ["app=api"]}},
-                {"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-c"]},
+                {"namespaceSelector": {"matchLabels": [f"{NAMESPACE_NAME_LABEL}=team-c"]},
                  "serviceAccountSelector": {"matchLabels": ["app=api"]}}]
 UPDATE_BODY = {"properties": {"managedIdentity": {"resourceId": IDENTITY_ID}, "allowedSubjects": NEW_SUBJECTS}}
 
@@ -211,8 +226,8 @@ CASSETTES = {
         hit("GET", OPERATION, 200, op_status("InProgress")),
         hit("GET", OPERATION, 200, op_status("Failed", {
             "code": "TooManyFederatedIdentityCredentials",
-            "message": "Cannot create federated identity credential 'aks-identity-binding': the identity "
-                       "already has the maximum of 20 federated identity credentials."})),
+            "message": f"Cannot create federated identity credential '{FIC_NAME}': the identity "
+                       f"already has the maximum of {FIC_LIMIT} federated identity credentials."})),
     ],
     "create_cluster_not_found": [
         hit("GET", ITEM, 404, CLUSTER_404),
@@ -286,7 +301,7 @@ CASSETTES = {
         hit("GET", cluster_bindings_url("rg3", "c4"), 200, {"value": []})]}),
     "fleet_list_group": [
         hit("GET", f"{ARM}/subscriptions/{SUB}/resourceGroups/rg2/providers/Microsoft.ContainerService/"
-                   f"managedClusters?{API}", 200, {"value": [cluster("rg2", "c2"), cluster("rg2", "c3")]}),
+                   f"managedClusters?{CLUSTERS_API}", 200, {"value": [cluster("rg2", "c2"), cluster("rg2", "c3")]}),
         hit("GET", cluster_bindings_url("rg2", "c2"), 200, {"value": []}),
         hit("GET", cluster_bindings_url("rg2", "c3"), 200, {"value": FLEET_BINDINGS["c3"]}),
     ],
@@ -310,7 +325,7 @@ CASSETTES = {
         hit("GET", FIC_URL, 200, {**FIC, "properties": {**FIC["properties"], "subject": "changed"}}),
     ],
     "cleanup_fic_none": [
-        hit("GET", FIC_URL, 404, error("NotFound", "Federated identity credential 'aks-identity-binding' not found.")),
+        hit("GET", FIC_URL, 404, error("NotFound", f"Federated identity credential '{FIC_NAME}' not found.")),
         hit("GET", IDENTITY_URL, 200, IDENTITY),
     ],
     # MSI answers a read below a missing identity with 404 "The parent user-assigned identity doesn't exist."
@@ -351,7 +366,7 @@ CASSETTES = {
             "PreconditionFailed", "The specified precondition 'If-Match' failed: the resource was modified."),
             sent=UPDATE_BODY),
         hit("GET", PREVIEW_ITEM, 200, binding(subjects=[{"namespaceSelector": {"matchLabels": [
-            "kubernetes.io/metadata.name=team-z"]}}], etag="4")),
+            f"{NAMESPACE_NAME_LABEL}=team-z"]}}], etag="4")),
     ],
     "create_with_subjects": [
         hit("GET", PREVIEW_ITEM, 404, BINDING_404),
@@ -373,7 +388,7 @@ def _unusual(method, path, missing, api=API):
     if missing[0] == "group":
         body = error("ResourceGroupNotFound", f"Resource group '{missing[1]}' could not be found.")
     elif missing[0] == "fic":
-        body = error("NotFound", "The federated identity credential 'aks-identity-binding' was not found.")
+        body = error("NotFound", f"The federated identity credential '{FIC_NAME}' was not found.")
     else:
         body = error("ResourceNotFound", f"The Resource '{missing[0]}/{missing[1]}' under resource group "
                                          f"'{missing[2]}' was not found. For more details please go to "
@@ -382,8 +397,7 @@ def _unusual(method, path, missing, api=API):
 
 
 _AKS = "providers/Microsoft.ContainerService/managedClusters"
-_MI = "providers/Microsoft.ManagedIdentity/userAssignedIdentities"
-_MSI_API = "api-version=2024-11-30"
+_MI = f"providers/{IDENTITY_TYPE}"
 CASSETTES["bad_input_unusual_names"] = [
     _unusual("GET", f"/resourceGroups/a..b/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "a..b")),
     _unusual("GET", f"/resourceGroups/gr%C3%BCppe/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "grüppe")),
@@ -394,11 +408,11 @@ CASSETTES["bad_input_unusual_names"] = [
     _unusual("GET", f"/resourceGroups/rg1/{_AKS}/C_1/identityBindings/My_Binding-1",
              ("Microsoft.ContainerService/managedClusters", "C_1", "rg1")),
     _unusual("GET", f"/resourceGroups/gr%C3%BCppe/{_MI}/identity1",
-             ("Microsoft.ManagedIdentity/userAssignedIdentities", "identity1", "grüppe"), _MSI_API),
+             (IDENTITY_TYPE, "identity1", "grüppe"), MSI_API),
     _unusual("GET", f"/resourceGroups/My_RG.%28prod%29-1/{_MI}/identity1/federatedIdentityCredentials/"
-             "aks-identity-binding", ("fic",), _MSI_API),
+             f"{FIC_NAME}", ("fic",), MSI_API),
     _unusual("GET", f"/resourceGroups/My_RG.%28prod%29-1/{_MI}/identity1",
-             ("Microsoft.ManagedIdentity/userAssignedIdentities", "identity1", "My_RG.(prod)-1"), _MSI_API),
+             (IDENTITY_TYPE, "identity1", "My_RG.(prod)-1"), MSI_API),
 ]
 
 
@@ -409,9 +423,10 @@ CASSETTES["bad_input_unusual_names"] = [
 FQDN = "cluster1-dns-4f2a9c1e.hcp.eastus2.azmk8s.io"
 KUBE = f"https://{FQDN}:443"
 NS, SA = "demo", "workload"
-CLUSTER_URL = f"{ARM}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{CLUSTER}?{API}"
-FICS_URL = f"{ARM}{IDENTITY_ID}/federatedIdentityCredentials?api-version=2024-11-30"
+CLUSTER_URL = f"{ARM}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{CLUSTER}?{CLUSTERS_API}"
+FICS_URL = f"{ARM}{IDENTITY_ID}/federatedIdentityCredentials?{MSI_API}"
 CRB_NAME = f"use-mi-{CLIENT_ID}"
+WEBHOOK_QUERY = urlencode({"labelSelector": WEBHOOK_SELECTOR})
 WEBHOOK_IMAGE = "mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.6.0-alpha.1"
 
 
@@ -436,7 +451,7 @@ def managed_cluster(workload_identity=True, vnet_integration=False):
 
 
 OTHER_FIC = {"id": f"{IDENTITY_ID}/federatedIdentityCredentials/github-deploy", "name": "github-deploy",
-             "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+             "type": f"{IDENTITY_TYPE}/federatedIdentityCredentials",
              "properties": {"issuer": "https://token.actions.githubusercontent.com",
                             "subject": "repo:contoso/app:environment:prod", "audiences": ["api://AzureADTokenExchange"]}}
 
@@ -458,11 +473,11 @@ def kube_list(kind, api_version, items):
 
 def service_account(annotations=None):
     if annotations is None:
-        annotations = {"azure.workload.identity/client-id": CLIENT_ID, "azure.workload.identity/tenant-id": TENANT}
+        annotations = {CLIENT_ID_ANNOTATION: CLIENT_ID, TENANT_ID_ANNOTATION: TENANT}
     return {"kind": "ServiceAccount", "apiVersion": "v1",
             "metadata": {"name": SA, "namespace": NS, "uid": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
                          "resourceVersion": "4711", "creationTimestamp": "2026-11-20T09:00:00Z",
-                         "labels": {"app.kubernetes.io/managed-by": "azext-identitybinding"},
+                         "labels": {MANAGED_BY_LABEL: MANAGED_BY},
                          "annotations": annotations}}
 
 
@@ -477,7 +492,7 @@ def role_binding(name, role, subjects):
             "subjects": subjects}
 
 
-GOOD_RULE = {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [CLIENT_ID], "verbs": ["use-managed-identity"]}
+GOOD_RULE = {"apiGroups": [API_GROUP], "resources": [CLIENT_ID], "verbs": [VERB]}
 SA_SUBJECT = {"kind": "ServiceAccount", "name": SA, "namespace": NS}
 SYSTEM_ROLES = [
     cluster_role("cluster-admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
@@ -495,8 +510,8 @@ SYSTEM_BINDINGS = [
 
 
 def webhook_deployment(image=WEBHOOK_IMAGE, ready=2):
-    labels = {"azure-workload-identity.io/system": "true"}
-    return {"metadata": {"name": "azure-wi-webhook-controller-manager", "namespace": "kube-system",
+    labels = dict([WEBHOOK_SELECTOR.split("=")])
+    return {"metadata": {"name": "azure-wi-webhook-controller-manager", "namespace": WEBHOOK_NAMESPACE,
                          "labels": {**labels, "kubernetes.azure.com/managedby": "aks"}, "generation": 3},
             "spec": {"replicas": 2, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels}, "spec": {
@@ -504,19 +519,19 @@ def webhook_deployment(image=WEBHOOK_IMAGE, ready=2):
                          "containers": [{"name": "manager", "image": image,
                                          "args": ["--log-level=info", "--metrics-addr=:8095",
                                                   "--disable-cert-rotation=true"],
-                                         "envFrom": [{"configMapRef": {"name": "azure-wi-webhook-config"}}]}]}}},
+                                         "envFrom": [{"configMapRef": {"name": WEBHOOK_CONFIG_NAME}}]}]}}},
             "status": {"observedGeneration": 3, "replicas": 2, "readyReplicas": ready, "availableReplicas": ready,
                        "updatedReplicas": 2}}
 
 
 WEBHOOK_CONFIG = {"kind": "ConfigMap", "apiVersion": "v1",
-                  "metadata": {"name": "azure-wi-webhook-config", "namespace": "kube-system"},
+                  "metadata": {"name": WEBHOOK_CONFIG_NAME, "namespace": WEBHOOK_NAMESPACE},
                   "data": {"AZURE_ENVIRONMENT": "AzurePublicCloud", "AZURE_TENANT_ID": TENANT,
-                           "AZURE_KUBERNETES_TOKEN_PROXY": "https://kubernetes.default.svc",
+                           TOKEN_PROXY_ENV: "https://kubernetes.default.svc",
                            "AZURE_KUBERNETES_SNI_NAME": "a7qg4r5u1m0k2c8e3j6t9b4d0f5h1l2n.ests.aks",
-                           "AZURE_KUBERNETES_CA_CONFIGMAP_NAME": "kube-root-ca.crt"}}
+                           "AZURE_KUBERNETES_CA_CONFIGMAP_NAME": ROOT_CA}}
 ROOT_CA_MAP = {"kind": "ConfigMap", "apiVersion": "v1",
-               "metadata": {"name": "kube-root-ca.crt", "namespace": NS,
+               "metadata": {"name": ROOT_CA, "namespace": NS,
                             "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to "
                                             "verify the kube-apiserver when using internal endpoints such as the "
                                             "internal service IP or kubernetes.default.svc. No other usage is "
@@ -527,7 +542,7 @@ BINDING_ENV = [
     {"name": "AZURE_CLIENT_ID", "value": CLIENT_ID}, {"name": "AZURE_TENANT_ID", "value": TENANT},
     {"name": "AZURE_FEDERATED_TOKEN_FILE", "value": "/var/run/secrets/azure/wi/token/azure-identity-token"},
     {"name": "AZURE_AUTHORITY_HOST", "value": "https://login.microsoftonline.com/"},
-    {"name": "AZURE_KUBERNETES_TOKEN_PROXY", "value": "https://kubernetes.default.svc"},
+    {"name": TOKEN_PROXY_ENV, "value": "https://kubernetes.default.svc"},
     {"name": "AZURE_KUBERNETES_SNI_NAME", "value": "a7qg4r5u1m0k2c8e3j6t9b4d0f5h1l2n.ests.aks"},
     {"name": "AZURE_KUBERNETES_CA_FILE", "value": "/var/run/secrets/azure/wi/ca-cert/ca.crt"},
 ]
@@ -537,8 +552,8 @@ PLAIN_WI_ENV = BINDING_ENV[:3] + [{"name": "AZURE_AUTHORITY_HOST", "value": "htt
 def pod(env=BINDING_ENV, labelled=True, annotated=True, audience="api://AKSIdentityBinding"):
     labels = {"app": "workload", "pod-template-hash": "7d9c6b5f4"}
     if labelled:
-        labels["azure.workload.identity/use"] = "true"
-    annotations = {"azure.workload.identity/use-identity-binding": "true"} if annotated else {}
+        labels[USE_LABEL] = "true"
+    annotations = {USE_BINDING_ANNOTATION: "true"} if annotated else {}
     spec = {"serviceAccountName": SA, "serviceAccount": SA, "nodeName": "aks-nodepool1-12345678-vmss000000",
             "containers": [{"name": "app", "image": "contoso.azurecr.io/workload:1.4.2",
                             **({"env": env} if env else {}),
@@ -553,7 +568,7 @@ def pod(env=BINDING_ENV, labelled=True, annotated=True, audience="api://AKSIdent
         spec["volumes"].append({"name": "azure-workload-identity-reserved-3a5f8c", "projected": {"sources": [
             {"serviceAccountToken": {"audience": audience, "expirationSeconds": 3600,
                                      "path": "token/azure-identity-token"}},
-            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca-cert/ca.crt"}],
+            {"configMap": {"name": ROOT_CA, "items": [{"key": "ca.crt", "path": "ca-cert/ca.crt"}],
                            "optional": False}}]}})
     return {"metadata": {"name": "workload-7d9c6b5f4-x2k8p", "generateName": "workload-7d9c6b5f4-", "namespace": NS,
                          "uid": "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928", "labels": labels, "annotations": annotations,
@@ -565,7 +580,7 @@ def pod(env=BINDING_ENV, labelled=True, annotated=True, audience="api://AKSIdent
 
 
 def sar_body(namespace=None):
-    attributes = {"group": "cid.wi.aks.azure.com", "resource": CLIENT_ID, "verb": "use-managed-identity"}
+    attributes = {"group": API_GROUP, "resource": CLIENT_ID, "verb": VERB}
     if namespace:
         attributes["namespace"] = namespace
     return {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
@@ -597,12 +612,13 @@ CHECK_KUBE = {
         SYSTEM_BINDINGS + [role_binding(CRB_NAME, CRB_NAME, [SA_SUBJECT])])),
     "crs": kube_hit("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", 200, kube_list(
         "ClusterRoleList", "rbac.authorization.k8s.io/v1", SYSTEM_ROLES + [cluster_role(CRB_NAME, [GOOD_RULE])])),
-    "webhook": kube_hit("GET", "/apis/apps/v1/namespaces/kube-system/deployments", 200,
+    "webhook": kube_hit("GET", f"/apis/apps/v1/namespaces/{WEBHOOK_NAMESPACE}/deployments", 200,
                         kube_list("DeploymentList", "apps/v1", [webhook_deployment()]),
-                        query="labelSelector=azure-workload-identity.io%2Fsystem%3Dtrue"),
-    "webhook_config": kube_hit("GET", "/api/v1/namespaces/kube-system/configmaps/azure-wi-webhook-config", 200,
+                        query=WEBHOOK_QUERY),
+    "webhook_config": kube_hit("GET", f"/api/v1/namespaces/{WEBHOOK_NAMESPACE}/configmaps/{WEBHOOK_CONFIG_NAME}",
+                               200,
                                WEBHOOK_CONFIG),
-    "root_ca": kube_hit("GET", f"/api/v1/namespaces/{NS}/configmaps/kube-root-ca.crt", 200, ROOT_CA_MAP),
+    "root_ca": kube_hit("GET", f"/api/v1/namespaces/{NS}/configmaps/{ROOT_CA}", 200, ROOT_CA_MAP),
     "pods": kube_hit("GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod()]),
                      query=f"fieldSelector=spec.serviceAccountName%3D{SA}"),
     "sar": [ALLOWED],
@@ -670,18 +686,18 @@ CHECK_CASSETTES = {
                          query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
     "check_sa_no_client_id": check_case(kube={"sa": kube_hit(
         "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
-        service_account({"azure.workload.identity/tenant-id": TENANT}))}),
+        service_account({TENANT_ID_ANNOTATION: TENANT}))}),
     "check_sa_object_id": check_case(kube={"sa": kube_hit(
         "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
-        service_account({"azure.workload.identity/client-id": OBJECT_ID, "azure.workload.identity/tenant-id": TENANT}))}),
+        service_account({CLIENT_ID_ANNOTATION: OBJECT_ID, TENANT_ID_ANNOTATION: TENANT}))}),
     "check_sa_uppercase": check_case(kube={"sa": kube_hit(
         "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
-        service_account({"azure.workload.identity/client-id": CLIENT_ID.upper(),
-                         "azure.workload.identity/tenant-id": TENANT}))}),
+        service_account({CLIENT_ID_ANNOTATION: CLIENT_ID.upper(),
+                         TENANT_ID_ANNOTATION: TENANT}))}),
     "check_sa_wrong_tenant": check_case(kube={"sa": kube_hit(
         "GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200,
-        service_account({"azure.workload.identity/client-id": CLIENT_ID,
-                         "azure.workload.identity/tenant-id": "22222222-2222-2222-2222-222222222222"}))}),
+        service_account({CLIENT_ID_ANNOTATION: CLIENT_ID,
+                         TENANT_ID_ANNOTATION: "22222222-2222-2222-2222-222222222222"}))}),
     "check_rbac_missing": check_case(kube={"sar": DENIED_BOTH, "crbs": kube_hit(
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
         kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS))}),
@@ -697,10 +713,10 @@ CHECK_CASSETTES = {
     "check_rbac_malformed_rules": check_case(kube={"sar": DENIED_BOTH, "crs": kube_hit(
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", 200,
         kube_list("ClusterRoleList", "rbac.authorization.k8s.io/v1", SYSTEM_ROLES + [cluster_role(CRB_NAME, [
-            {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [CLIENT_ID.upper()], "verbs": ["use-managed-identity"]},
-            {"apiGroups": ["cid.wi.aks.azure.com/"], "resources": [CLIENT_ID], "verbs": ["use"]},
-            {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [OBJECT_ID], "verbs": ["use-managed-identity"]},
-            {"apiGroups": ["cid.wi.aks.azure.com"], "resources": [CLIENT_ID], "verbs": ["use-managed-identity"],
+            {"apiGroups": [API_GROUP], "resources": [CLIENT_ID.upper()], "verbs": [VERB]},
+            {"apiGroups": [f"{API_GROUP}/"], "resources": [CLIENT_ID], "verbs": ["use"]},
+            {"apiGroups": [API_GROUP], "resources": [OBJECT_ID], "verbs": [VERB]},
+            {"apiGroups": [API_GROUP], "resources": [CLIENT_ID], "verbs": [VERB],
              "resourceNames": [CLIENT_ID]}])]))}),
     "check_rbac_broad_grants": check_case(kube={"crbs": kube_hit(
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
@@ -714,16 +730,16 @@ CHECK_CASSETTES = {
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 403,
         forbidden("list", "clusterrolebindings", "rbac.authorization.k8s.io"))}),
     "check_webhook_old": check_case(kube={"webhook": kube_hit(
-        "GET", "/apis/apps/v1/namespaces/kube-system/deployments", 200, kube_list("DeploymentList", "apps/v1", [
+        "GET", f"/apis/apps/v1/namespaces/{WEBHOOK_NAMESPACE}/deployments", 200, kube_list("DeploymentList", "apps/v1", [
             webhook_deployment(image="mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.5.1")]),
-        query="labelSelector=azure-workload-identity.io%2Fsystem%3Dtrue"),
+        query=WEBHOOK_QUERY),
         "pods": kube_hit("GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [
             pod(env=PLAIN_WI_ENV, audience="api://AzureADTokenExchange")]),
             query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
     "check_root_ca_missing": check_case(kube={"root_ca": kube_hit(
-        "GET", f"/api/v1/namespaces/{NS}/configmaps/kube-root-ca.crt", 404,
-        kube_status(404, "NotFound", 'configmaps "kube-root-ca.crt" not found',
-                    {"name": "kube-root-ca.crt", "kind": "configmaps"}))}),
+        "GET", f"/api/v1/namespaces/{NS}/configmaps/{ROOT_CA}", 404,
+        kube_status(404, "NotFound", f'configmaps "{ROOT_CA}" not found',
+                    {"name": ROOT_CA, "kind": "configmaps"}))}),
     "check_pod_unlabelled": check_case(kube={"pods": kube_hit(
         "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod(env=None, labelled=False)]),
         query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
@@ -736,7 +752,7 @@ CHECK_CASSETTES = {
         query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
     "check_pod_old_endpoint_env": check_case(kube={"pods": kube_hit(
         "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod(env=[
-            {**e, "name": "AZURE_KUBERNETES_TOKEN_ENDPOINT"} if e["name"] == "AZURE_KUBERNETES_TOKEN_PROXY" else e
+            {**e, "name": OLD_TOKEN_ENDPOINT_ENV} if e["name"] == TOKEN_PROXY_ENV else e
             for e in BINDING_ENV])]), query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
 }
 CASSETTES.update(CHECK_CASSETTES)
@@ -769,11 +785,17 @@ WAIT_CASSETTES = {
 CASSETTES.update(WAIT_CASSETTES)
 
 
+def render():
+    """{cassette name: its YAML text}: what main() writes, and what tests/test_cassettes.py compares."""
+    return {name: yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False, width=120)
+            for name, interactions in CASSETTES.items()}
+
+
 def main():
-    for name, interactions in CASSETTES.items():
-        text = yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False, width=120)
+    cassettes = render()
+    for name, text in cassettes.items():
         (HERE / f"{name}.yaml").write_text(text)
-    print(f"wrote {len(CASSETTES)} cassettes")
+    print(f"wrote {len(cassettes)} cassettes")
 
 
 if __name__ == "__main__":

@@ -27,8 +27,6 @@ A state without a wheel (empty extension dir) runs azure-cli's built-in commands
 """
 import json
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -39,14 +37,10 @@ from pathlib import Path
 from .server import CLOUD_NAME, SP_CLIENT_ID, TENANT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, also when run from bench/
-from azenv import az_state_env, pip_env  # noqa: E402
+from azenv import pip_env, subprocess_env  # noqa: E402
+from wheelbuild import ROOT, VERSION, build_wheel  # noqa: E402,F401  (the harness API: re-exported)
 
-ROOT = Path(__file__).resolve().parents[2]
 AZ = Path(sys.executable).parent / "az"
-VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "setup.py").read_text()).group(1)
-
-_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", ".wheels", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-                                      ".hypothesis", "tests", "scripts", ".ci", "bench", ".azext", ".azconfig")
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy")
 _CA_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
@@ -72,20 +66,6 @@ class AzResult:
     def __repr__(self):
         return (f"<az {' '.join(self.args)} -> rc={self.returncode} in {self.seconds:.2f}s\n"
                 f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}>")
-
-
-def build_wheel(workdir):
-    """Build the extension wheel from a snapshot of the working tree; return its path."""
-    workdir = Path(workdir)
-    src, dist = workdir / "src", workdir / "dist"
-    shutil.copytree(ROOT, src, ignore=_NOT_SOURCES)
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-input",
-                           "-q", "-w", str(dist), str(src)], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}, check=False)
-    wheels = sorted(dist.glob(f"identitybinding-{VERSION}-*.whl"))
-    if proc.returncode != 0 or not wheels:
-        raise HarnessError(f"wheel build failed (rc={proc.returncode}):\n{proc.stdout}{proc.stderr}")
-    return wheels[-1]
 
 
 def run_az(args, env, stdin=subprocess.DEVNULL, timeout=120, az=AZ):
@@ -123,15 +103,9 @@ def _kill(pid):
 def az_env(state_dir, ca_path=None):
     """The environment of an az subprocess: the caller's minus AZURE_* and proxies, plus a fresh state."""
     state_dir = Path(state_dir)
-    env = {k: v for k, v in os.environ.items()
-           if not k.upper().startswith("AZURE_") and k.lower() not in _PROXY_VARS
-           and k not in _CA_VARS and k != "PYTHONPATH"}
-    env.update(az_state_env(state_dir))
-    env.update(pip_env())
-    env.update({
-        "PYTHONIOENCODING": "utf-8",
-        "NO_PROXY": "127.0.0.1,localhost",
-    })
+    env = {k: v for k, v in subprocess_env(state_dir).items()
+           if k.lower() not in _PROXY_VARS and k not in _CA_VARS and k != "PYTHONPATH"}
+    env["NO_PROXY"] = "127.0.0.1,localhost"
     if ca_path:
         env["REQUESTS_CA_BUNDLE"] = str(ca_path)
     (state_dir / "config").mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,274 @@
+"""The ARM routes of StandIn: managed clusters, identity bindings (with their long-running
+operations), identities and federated identity credentials, as arm-api.md describes the service."""
+import base64
+import copy
+import re
+from urllib.parse import quote
+
+from .response import _Response
+from .world import ArmError, LOCATION, _MI, Operation, _RP
+
+
+# api-versions the service accepts for identity bindings (arm-api.md §1); anything else is a 400.
+BINDINGS_API_VERSIONS = frozenset([
+    "2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01", "2026-08-01",
+    "2025-06-02-preview", "2025-07-02-preview", "2025-08-02-preview", "2025-09-02-preview",
+    "2025-10-02-preview", "2026-01-02-preview", "2026-02-02-preview", "2026-03-02-preview",
+    "2026-04-02-preview", "2026-05-02-preview", "2026-06-02-preview", "2026-07-02-preview",
+    "2026-08-02-preview",
+])
+OPERATION_API_VERSION = "2016-03-30"
+_API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+
+
+class ArmRoutes:
+    """The ARM routes of StandIn (a mixin: it reads the StandIn's world, settings and locks)."""
+
+    def _only(self, method, *allowed):
+        if method not in allowed:
+            raise ArmError(405, "MethodNotAllowed", f"The requested resource does not support http method "
+                                                    f"'{method}'.")
+
+    def _check_subscription(self, sub):
+        if sub.lower() != self.world.subscription:
+            raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+
+    def _check_group(self, sub, rg):
+        self._check_subscription(sub)
+        if rg.lower() not in self.world.groups:
+            raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+
+    def _check_cluster(self, sub, rg, cluster):
+        self._check_group(sub, rg)
+        if (rg.lower(), cluster.lower()) not in self.world.clusters:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{_RP}/managedClusters/{cluster}' under "
+                                                    f"resource group '{rg}' was not found. For more details "
+                                                    f"please go to https://aka.ms/ARMResourceNotFoundFix")
+
+    def _check_bindings_api_version(self, query):
+        version = query["api-version"]
+        if version not in BINDINGS_API_VERSIONS:
+            raise ArmError(400, "NoRegisteredProviderFound",
+                           f"No registered resource provider found for location '{LOCATION}' and API version "
+                           f"'{version}' for type 'managedClusters/identityBindings'. The supported api-versions "
+                           f"are '{', '.join(sorted(BINDINGS_API_VERSIONS))}'.")
+
+    def _check_api_version(self, query):
+        if not _API_VERSION_RE.match(query["api-version"]):
+            raise ArmError(400, "InvalidApiVersionParameter",
+                           f"The api-version '{query['api-version']}' is invalid.")
+
+    def _page(self, items, query, path):
+        """One page of `items` and the nextLink to the rest (ARM style, $skipToken)."""
+        token = query.get("$skipToken") or query.get("$skiptoken")
+        try:
+            start = int(base64.b64decode(token).decode()) if token else 0
+        except ValueError:
+            raise ArmError(400, "InvalidSkipToken", f"The skip token '{token}' is invalid.") from None
+        if "$top" in query:
+            size = max(1, int(query["$top"]))
+        else:
+            size = max(1, int(self.settings.page_size))
+        page = {"value": [copy.deepcopy(i) for i in items[start:start + size]]}
+        if start + size < len(items):
+            skip = quote(base64.b64encode(str(start + size).encode()).decode(), safe="")
+            page["nextLink"] = f"{self.url}{path}?api-version={query['api-version']}&$skipToken={skip}"
+        return _Response(200, page)
+
+    # -- ARM: clusters ----------------------------------------------------------------------------
+
+    def _do_cluster(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        self._check_api_version(query)
+        sub, rg, name = args
+        self._check_cluster(sub, rg, name)
+        return _Response(200, copy.deepcopy(self.world.clusters[(rg.lower(), name.lower())]))
+
+    def _do_clusters(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        self._check_api_version(query)
+        sub, rg = args
+        self._check_group(sub, rg)
+        items = [c for (g, _), c in sorted(self.world.clusters.items()) if g == rg.lower()]
+        return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_RP}/managedClusters")
+
+    def _do_clusters_sub(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        self._check_api_version(query)
+        (sub,) = args
+        self._check_subscription(sub)
+        items = [c for _, c in sorted(self.world.clusters.items())]
+        return self._page(items, query, f"/subscriptions/{sub}/providers/{_RP}/managedClusters")
+
+    # -- ARM: identity bindings -------------------------------------------------------------------
+
+    def _do_bindings(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        self._check_bindings_api_version(query)
+        sub, rg, cluster = args
+        self._check_cluster(sub, rg, cluster)
+        items = [b for _, b in sorted(self.world.bindings[(rg.lower(), cluster.lower())].items())]
+        return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_RP}/managedClusters/"
+                                        f"{cluster}/identityBindings")
+
+    def _do_binding(self, method, args, query, body, fault):
+        self._only(method, "GET", "PUT", "DELETE")
+        self._check_bindings_api_version(query)
+        sub, rg, cluster, name = args
+        self._check_cluster(sub, rg, cluster)
+        bindings = self.world.bindings[(rg.lower(), cluster.lower())]
+        existing = bindings.get(name.lower())
+        if method == "GET":
+            if existing is None:
+                raise ArmError(404, "ResourceNotFound", f"The Resource '{_RP}/managedClusters/{cluster}/"
+                                                        f"identityBindings/{name}' under resource group '{rg}' was "
+                                                        f"not found. For more details please go to "
+                                                        f"https://aka.ms/ARMResourceNotFoundFix")
+            return _Response(200, copy.deepcopy(existing))
+        if method == "PUT":
+            return self._put_binding(rg, cluster, name, existing, body, fault)
+        return self._delete_binding(rg, cluster, name, existing, fault)
+
+    def _new_operation(self, kind, key, fault):
+        rg, cluster, name = key
+        path = (f"/subscriptions/{self.world.subscription}/resourceGroups/{rg}/providers/{_RP}/managedClusters/"
+                f"{cluster}/identityBindings/{name}")
+        if fault is not None and fault.kind == "lro_fail":
+            outcome = fault.status if fault.status in ("Failed", "Canceled") else "Failed"
+            error = {"code": fault.code or "InternalOperationError",
+                     "message": fault.message or "The operation failed."}
+            op = Operation(kind, key, path, outcome, error)
+        else:
+            op = Operation(kind, key, path)
+        self.world.operations[op.id] = op
+        return op
+
+    def _put_binding(self, rg, cluster, name, existing, body, fault):
+        if not isinstance(body, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                                                         "deserialized: the body must be a JSON object.")
+        identity_id = ((body.get("properties") or {}).get("managedIdentity") or {}).get("resourceId")
+        if not identity_id:
+            raise ArmError(400, "InvalidParameter", "Required parameter 'properties.managedIdentity.resourceId' "
+                                                    "is missing (null).")
+        identity = self.world.identity_by_id(identity_id)
+        if identity is None:
+            raise ArmError(400, "InvalidParameter", f"The managed identity '{identity_id}' was not found or the "
+                                                    "cluster has no access to it.")
+        key = (rg.lower(), cluster.lower(), name.lower())
+        if existing is not None:
+            state = existing["properties"]["provisioningState"]
+            if state in ("Creating", "Updating", "Deleting"):
+                raise ArmError(409, "OperationNotAllowed", f"Operation is not allowed: identity binding '{name}' "
+                                                           f"is in provisioning state '{state}'.")
+            bound = existing["properties"]["managedIdentity"]["resourceId"]
+            if bound.lower() != identity_id.lower():
+                raise ArmError(400, "PropertyChangeNotAllowed", "Changing property 'managedIdentity.resourceId' "
+                                                                "is not allowed.")
+            if state == "Succeeded" and (fault is None or fault.kind != "lro_fail"):
+                return _Response(200, copy.deepcopy(existing))  # unchanged: synchronous 200
+            existing["properties"]["provisioningState"] = "Updating"
+            existing["eTag"] = self.world.next_etag()
+            op = self._new_operation("create", key, fault)
+            return _Response(200, copy.deepcopy(existing),
+                             self._lro_headers(op, self._lro_style(rg, cluster, "put_lro_headers")))
+        binding = self.world._binding_resource(rg, cluster, name, identity_id, identity, "Creating")
+        self.world.bindings[(rg.lower(), cluster.lower())][name.lower()] = binding
+        op = self._new_operation("create", key, fault)
+        return _Response(201, copy.deepcopy(binding),
+                         self._lro_headers(op, self._lro_style(rg, cluster, "put_lro_headers")))
+
+    def _delete_binding(self, rg, cluster, name, existing, fault):
+        if existing is None:
+            return _Response(204)
+        state = existing["properties"]["provisioningState"]
+        if state in ("Creating", "Updating"):
+            raise ArmError(409, "OperationNotAllowed", f"Operation is not allowed: identity binding '{name}' is in "
+                                                       f"provisioning state '{state}'.")
+        existing["properties"]["provisioningState"] = "Deleting"
+        existing["eTag"] = self.world.next_etag()
+        op = self._new_operation("delete", (rg.lower(), cluster.lower(), name.lower()), fault)
+        return _Response(202, copy.deepcopy(existing),
+                         self._lro_headers(op, self._lro_style(rg, cluster, "delete_lro_headers")))
+
+    def _operation(self, args, query):
+        sub, _location, op_id = args
+        self._check_subscription(sub)
+        op = self.world.operations.get(op_id.lower())
+        if op is None:
+            raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
+        if query.get("s") != self._sign(op.id) or query.get("api-version") != OPERATION_API_VERSION:
+            raise ArmError(401, "InvalidOperationSignature",
+                           "The operation URL was changed: use it exactly as returned by the service.")
+        return op
+
+    def _do_operation(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        op = self._operation(args, query)
+        op.polls += 1
+        self.world.advance(self.settings)
+        status = {"id": f"/subscriptions/{self.world.subscription}/providers/{_RP}/locations/{LOCATION}/"
+                        f"operations/{op.id}", "name": op.id, "startTime": op.start_time}
+        if not op.applied:
+            headers = {}
+            if self.settings.lro_retry_after is not None:
+                headers["Retry-After"] = str(self.settings.lro_retry_after)
+            return _Response(200, {**status, "status": "InProgress"}, headers)
+        status.update(status=op.outcome, endTime=op.end_time)
+        if op.outcome != "Succeeded":
+            status["error"] = op.error
+        return _Response(200, status)
+
+    def _do_operationresult(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        op = self._operation(args, query)
+        op.polls += 1
+        self.world.advance(self.settings)
+        if not op.applied:
+            headers = {"Location": self._operation_urls(op)[1]}
+            if self.settings.lro_retry_after is not None:
+                headers["Retry-After"] = str(self.settings.lro_retry_after)
+            return _Response(202, None, headers)
+        if op.outcome != "Succeeded":
+            return _Response(self.settings.failed_location_status, {"error": op.error})
+        if op.kind == "delete":
+            return _Response(204)
+        rg, cluster, name = op.key
+        return _Response(200, copy.deepcopy(self.world.bindings[(rg, cluster)][name]))
+
+    # -- ARM: identities and federated identity credentials -------------------------------------
+
+    def _identity_key(self, sub, rg, name):
+        self._check_group(sub, rg)
+        key = (rg.lower(), name.lower())
+        if key not in self.world.identities:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{_MI}/userAssignedIdentities/{name}' under "
+                                                    f"resource group '{rg}' was not found. For more details please "
+                                                    f"go to https://aka.ms/ARMResourceNotFoundFix")
+        return key
+
+    def _do_identity(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        self._check_api_version(query)
+        key = self._identity_key(*args)
+        return _Response(200, copy.deepcopy(self.world.identities[key]))
+
+    def _do_fics(self, method, args, query, body, fault):
+        self._only(method, "GET")
+        self._check_api_version(query)
+        sub, rg, name = args
+        key = self._identity_key(sub, rg, name)
+        items = [f for _, f in sorted(self.world.fics[key].items())]
+        return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_MI}/"
+                                        f"userAssignedIdentities/{name}/federatedIdentityCredentials")
+
+    def _do_fic(self, method, args, query, body, fault):
+        self._only(method, "GET", "DELETE")
+        self._check_api_version(query)
+        sub, rg, identity, name = args
+        fics = self.world.fics[self._identity_key(sub, rg, identity)]
+        if method == "DELETE":  # synchronous: 200 if it existed, 204 if not
+            return _Response(200 if fics.pop(name.lower(), None) else 204)
+        if name.lower() not in fics:
+            raise ArmError(404, "NotFound", f"Federated identity credential '{name}' was not found.")
+        return _Response(200, copy.deepcopy(fics[name.lower()]))

@@ -1,0 +1,196 @@
+"""The cloud the stand-in serves: resource groups, clusters, identities, their federated credentials,
+identity bindings and long-running operations. No HTTP here; routes read and change a World."""
+import time
+import uuid
+from datetime import datetime, timezone
+
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+TENANT = "11111111-1111-1111-1111-111111111111"
+LOCATION = "eastus2"
+
+_RP = "Microsoft.ContainerService"
+_MI = "Microsoft.ManagedIdentity"
+AKS_FIC_NAME = "aks-identity-binding"
+
+
+def _now_iso():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+
+
+def _guid(*parts):
+    """A stable GUID for a name, so ids are the same in every run."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "standin:" + "/".join(p.lower() for p in parts)))
+
+
+class ArmError(Exception):
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class Operation:
+    def __init__(self, kind, key, path, outcome="Succeeded", error=None):
+        self.id = str(uuid.uuid4())
+        self.kind = kind          # "create" or "delete"
+        self.key = key            # (rg, cluster, name), lower-case
+        self.path = path          # the binding's path as the client sent it
+        self.outcome = outcome    # "Succeeded", "Failed" or "Canceled"
+        self.error = error
+        self.started = time.monotonic()
+        self.start_time = _now_iso()
+        self.end_time = None
+        self.polls = 0
+        self.applied = False
+
+
+class World:
+    """The resources the stand-in serves. Keys are lower-case; resources keep the caller's casing."""
+
+    def __init__(self, subscription=SUBSCRIPTION, tenant=TENANT):
+        self.subscription, self.tenant = subscription, tenant
+        self.groups = {}       # rg -> display name
+        self.clusters = {}     # (rg, name) -> resource
+        self.identities = {}   # (rg, name) -> resource
+        self.fics = {}         # (rg, identity) -> {name -> resource}
+        self.bindings = {}     # (rg, cluster) -> {name -> resource}
+        self.operations = {}   # id -> Operation
+        self._etag = 0
+
+    # -- seeding ----------------------------------------------------------------------------------
+
+    def add_group(self, name):
+        self.groups.setdefault(name.lower(), name)
+
+    def add_cluster(self, resource_group, name, location=LOCATION):
+        self.add_group(resource_group)
+        rid = (f"/subscriptions/{self.subscription}/resourcegroups/{resource_group}/providers/{_RP}"
+               f"/managedClusters/{name}")
+        self.clusters[(resource_group.lower(), name.lower())] = {
+            "id": rid, "location": location, "name": name, "type": f"{_RP}/ManagedClusters",
+            "sku": {"name": "Base", "tier": "Free"},
+            "identity": {"type": "SystemAssigned", "principalId": _guid("cluster-principal", resource_group, name),
+                         "tenantId": self.tenant},
+            "properties": {
+                "provisioningState": "Succeeded", "powerState": {"code": "Running"},
+                "kubernetesVersion": "1.33.3", "currentKubernetesVersion": "1.33.3",
+                "dnsPrefix": f"{name}-dns", "fqdn": f"{name}-dns-{_guid(name)[:8]}.hcp.{location}.azmk8s.io",
+                "oidcIssuerProfile": {"enabled": True, "issuerURL":
+                                      f"https://{location}.oic.prod-aks.azure.com/{self.tenant}/{_guid(name)}/"},
+                "securityProfile": {"workloadIdentity": {"enabled": True}},
+                "nodeResourceGroup": f"MC_{resource_group}_{name}_{location}",
+            },
+        }
+        self.bindings.setdefault((resource_group.lower(), name.lower()), {})
+
+    def add_identity(self, resource_group, name, location=LOCATION, client_id=None, principal_id=None):
+        """A user-assigned identity; its ids derive from its name unless given (scripts/demo.py gives
+        obviously fake ones, so that nothing it prints looks like a real id)."""
+        self.add_group(resource_group)
+        rid = (f"/subscriptions/{self.subscription}/resourcegroups/{resource_group}/providers/{_MI}"
+               f"/userAssignedIdentities/{name}")
+        identity = {
+            "id": rid, "name": name, "type": f"{_MI}/userAssignedIdentities", "location": location, "tags": {},
+            "properties": {"tenantId": self.tenant,
+                           "principalId": principal_id or _guid("principal", resource_group, name),
+                           "clientId": client_id or _guid("client", resource_group, name)},
+        }
+        self.identities[(resource_group.lower(), name.lower())] = identity
+        self.fics.setdefault((resource_group.lower(), name.lower()), {})
+        return identity
+
+    def add_fic(self, resource_group, identity, name, issuer, subject, audiences=("api://AzureADTokenExchange",)):
+        self.fics[(resource_group.lower(), identity.lower())][name.lower()] = {
+            "id": (f"/subscriptions/{self.subscription}/resourcegroups/{resource_group}/providers/{_MI}"
+                   f"/userAssignedIdentities/{identity}/federatedIdentityCredentials/{name}"),
+            "name": name, "type": f"{_MI}/userAssignedIdentities/federatedIdentityCredentials",
+            "properties": {"issuer": issuer, "subject": subject, "audiences": list(audiences)},
+        }
+
+    def add_binding(self, resource_group, cluster, name, identity_id, state="Succeeded"):
+        """A binding that already exists (as if created earlier)."""
+        identity = self.identity_by_id(identity_id)
+        if identity is None:
+            raise ValueError(f"no identity {identity_id}")
+        binding = self._binding_resource(resource_group, cluster, name, identity_id, identity, state)
+        self.bindings[(resource_group.lower(), cluster.lower())][name.lower()] = binding
+        if state == "Succeeded":
+            self._ensure_aks_fic(identity)
+        return binding
+
+    def seed_default(self):
+        """The placeholders of the playback tests: rg1/cluster1, identity-rg/identity1 (+ identity2)."""
+        self.add_cluster("rg1", "cluster1")
+        self.add_identity("identity-rg", "identity1")
+        self.add_identity("identity-rg", "identity2")
+
+    def seed_fleet(self, count, groups=5, prefix="fleet"):
+        """`count` clusters spread over `groups` resource groups (for fleet-scale views)."""
+        for i in range(count):
+            self.add_cluster(f"{prefix}-rg{i % groups}", f"{prefix}-cluster{i:04d}")
+
+    # -- lookups ----------------------------------------------------------------------------------
+
+    def identity_by_id(self, identity_id):
+        parts = identity_id.strip("/").split("/")
+        if len(parts) != 8 or parts[0].lower() != "subscriptions" or parts[1].lower() != self.subscription:
+            return None
+        return self.identities.get((parts[3].lower(), parts[7].lower()))
+
+    def next_etag(self):
+        self._etag += 1
+        return f"a1b2c3d4-0000-4000-8000-{self._etag:012d}"
+
+    def _binding_resource(self, resource_group, cluster, name, identity_id, identity, state):
+        props = identity["properties"]
+        cluster_id = self.clusters[(resource_group.lower(), cluster.lower())]["id"]
+        return {
+            "id": f"{cluster_id}/identityBindings/{name}", "name": name,
+            "type": f"{_RP}/managedClusters/identityBindings", "eTag": self.next_etag(),
+            "properties": {
+                "managedIdentity": {"resourceId": identity_id, "clientId": props["clientId"],
+                                    "objectId": props["principalId"], "tenantId": props["tenantId"]},
+                "oidcIssuer": {"oidcIssuerUrl": f"https://ib.oic.prod-aks.azure.com/{props['tenantId']}/"
+                                                f"{props['clientId']}"},
+                "provisioningState": state,
+            },
+        }
+
+    def _ensure_aks_fic(self, identity):
+        _, _, _, rg, _, _, _, name = identity["id"].strip("/").split("/")
+        if AKS_FIC_NAME not in self.fics[(rg.lower(), name.lower())]:
+            props = identity["properties"]
+            # Issuer/subject of the AKS-managed credential are not documented (arm-api.md §9):
+            # the per-identity issuer is used here, the subject is a placeholder.
+            self.add_fic(rg, name, AKS_FIC_NAME,
+                         f"https://ib.oic.prod-aks.azure.com/{props['tenantId']}/{props['clientId']}",
+                         "aks-identity-binding", audiences=("api://AKSIdentityBinding",))
+
+    # -- operations -------------------------------------------------------------------------------
+
+    def advance(self, settings):
+        """Finish the operations that are due (time and polls), applying their effects."""
+        for op in self.operations.values():
+            if op.applied:
+                continue
+            if time.monotonic() - op.started < settings.lro_duration:
+                continue
+            if settings.lro_in_progress_polls and op.polls <= settings.lro_in_progress_polls:
+                continue  # the first `lro_in_progress_polls` status polls answer InProgress
+            op.applied, op.end_time = True, _now_iso()
+            rg, cluster, name = op.key
+            bindings = self.bindings.get((rg, cluster), {})
+            binding = bindings.get(name)
+            if binding is None:
+                continue
+            if op.outcome != "Succeeded":
+                binding["properties"]["provisioningState"] = op.outcome
+                binding["eTag"] = self.next_etag()
+            elif op.kind == "create":
+                binding["properties"]["provisioningState"] = "Succeeded"
+                binding["eTag"] = self.next_etag()
+                self._ensure_aks_fic(self.identity_by_id(binding["properties"]["managedIdentity"]["resourceId"]))
+            else:
+                # The identity keeps its aks-identity-binding credential: AKS does not remove it after
+                # the last binding (shared/reference/in-cluster.md §3.2); cleanup-fic exists for that.
+                del bindings[name]
