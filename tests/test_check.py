@@ -583,7 +583,7 @@ def test_help_has_examples(capsys):
 
 def test_independent_arm_reads_run_concurrently():
     import threading
-    from azext_identitybinding.diagnose import _concurrently
+    from azext_identitybinding.check.gather import _concurrently
     barrier = threading.Barrier(3, timeout=5)  # only passes if all three reads are in flight at once
     got = _concurrently({key: (lambda k=key: (barrier.wait(), k)[1]) for key in ("cluster", "binding", "fics")})
     assert {key: g.value for key, g in got.items()} == {"cluster": "cluster", "binding": "binding", "fics": "fics"}
@@ -596,12 +596,12 @@ def test_independent_arm_reads_run_concurrently():
     ("mcr.microsoft.com/oss/v2/azure/workload-identity/webhook@sha256:0123", None),
 ])
 def test_webhook_version_is_read_from_the_image_tag(image, version):
-    from azext_identitybinding.clusterrules import webhook_version
+    from azext_identitybinding.check.cluster_rules import webhook_version
     assert webhook_version(image) == version
 
 
 def test_rbac_grants_follow_kubernetes_matching():
-    from azext_identitybinding.rbacaudit import grants
+    from azext_identitybinding.check.rbac_audit import grants
     roles = [{"metadata": {"name": "exact"}, "rules": [{"apiGroups": ["cid.wi.aks.azure.com"],
                                                         "resources": [CLIENT_ID], "verbs": ["use-managed-identity"]}]},
              {"metadata": {"name": "any-identity"}, "rules": [{"apiGroups": ["cid.wi.aks.azure.com"],
@@ -624,7 +624,7 @@ def test_rbac_grants_follow_kubernetes_matching():
 
 
 def _fic_facts(count, with_binding_fic):
-    from azext_identitybinding.checkfacts import Got, Target
+    from azext_identitybinding.check.facts import Got, Target
     binding = {"name": "identitybinding1", "properties": {
         "managedIdentity": {"resourceId": IDENTITY_ID, "clientId": CLIENT_ID, "tenantId": TENANT},
         "oidcIssuer": {"oidcIssuerUrl": f"https://ib.oic.prod-aks.azure.com/{TENANT}/{CLIENT_ID}"}}}
@@ -638,7 +638,7 @@ def _fic_facts(count, with_binding_fic):
 
 
 def test_federated_credential_slots_running_out_is_a_warning():
-    from azext_identitybinding.armrules import check_fic
+    from azext_identitybinding.check.azure_rules import check_fic
     found = check_fic(_fic_facts(18, True))
     assert found["status"] == "warn" and "uses 18 of its 20" in found["detail"]
     assert found["fix"] == ("az identity federated-credential list -g identity-rg --identity-name identity1 "
@@ -647,7 +647,7 @@ def test_federated_credential_slots_running_out_is_a_warning():
 
 
 def test_federated_credential_missing_with_no_free_slot_says_to_free_one():
-    from azext_identitybinding.armrules import check_fic
+    from azext_identitybinding.check.azure_rules import check_fic
     found = check_fic(_fic_facts(20, False))
     assert found["status"] == "fail"
     assert "no slot is free: remove an unused one first (az identity federated-credential list -g identity-rg" \
@@ -656,7 +656,7 @@ def test_federated_credential_missing_with_no_free_slot_says_to_free_one():
 
 
 def test_two_ca_sources_in_a_live_pod():
-    from azext_identitybinding.workload import Workload, env_findings
+    from azext_identitybinding.check.workload import Workload, env_findings
     pod = {"spec": {"containers": [{"name": "app", "env": [
         {"name": "AZURE_KUBERNETES_CA_FILE", "value": "/var/run/secrets/azure/wi/ca-cert/ca.crt"},
         {"name": "AZURE_KUBERNETES_CA_DATA", "value": "-----BEGIN CERTIFICATE-----..."}]}]}}

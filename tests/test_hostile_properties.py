@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, currently_in_test_context, event, example, g
 from hypothesis import strategies as st
 
 from azure.cli.core.azclierror import CLIInternalError
-from azext_identitybinding import _validators, arm, files, ids, kube, manifests, subjects, workload
+from azext_identitybinding import _validators, arm, files, ids, kube, manifests, subjects
+from azext_identitybinding.check import workload
 
 # derandomize: the same examples on every run (CI is reproducible); database=None: leave no
 # .hypothesis directory in the work tree; deadline=None: the file tests assert their own bound.

@@ -1,7 +1,7 @@
 """The vocabulary of `az aks identity-binding check`: facts, targets, check items, fix commands.
 
-Pure: no Azure or Kubernetes calls and no az imports. diagnose.py fills the facts (each a Got: a
-value, or why it could not be had); armrules.py and clusterrules.py judge them; check.py runs the
+Pure: no Azure or Kubernetes calls and no az imports. gather.py fills the facts (each a Got: a
+value, or why it could not be had); azure_rules.py and cluster_rules.py judge them; check/__init__.py runs the
 rules in order.
 """
 from dataclasses import dataclass

@@ -1,13 +1,13 @@
 """Gathers the facts `az aks identity-binding check` judges: ARM resources through arm.py (independent
 reads concurrently) and Kubernetes objects through kube.py.
 
-Each fact is a check.Got: the value, or why it could not be had. A read that fails never stops
-the others; check.py decides what each outcome means.
+Each fact is a facts.Got: the value, or why it could not be had. A read that fails never stops
+the others; __init__.py decides what each outcome means.
 """
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from azext_identitybinding.checkfacts import Got, sar_spec
+from azext_identitybinding.check.facts import Got, sar_spec
 from azext_identitybinding.constants import ROOT_CA, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR
 
 _KUBE_FACTS = ("sa", "sar", "crbs", "crs", "webhook", "webhook_config", "root_ca", "pods")
@@ -87,7 +87,7 @@ def _pick_binding(listed, identity_id):
 
 def gather_kube(t, facts):
     from azext_identitybinding import kube
-    from azext_identitybinding.checkfacts import Identity
+    from azext_identitybinding.check.facts import Identity
     skipped = {key: Got() for key in _KUBE_FACTS}
     credentials = f"az aks get-credentials -g {t.resource_group} -n {t.cluster}"
     if t.skip_cluster:

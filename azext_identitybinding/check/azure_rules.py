@@ -3,7 +3,7 @@
 Pure: each rule takes the facts and returns one check item; every fail carries the az command
 that fixes it.
 """
-from azext_identitybinding.checkfacts import Identity, create_cmd, item, why_not
+from azext_identitybinding.check.facts import Identity, create_cmd, item, why_not
 from azext_identitybinding.constants import FIC_LIMIT, FIC_NAME
 
 

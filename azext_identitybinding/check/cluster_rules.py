@@ -6,8 +6,8 @@ that fixes it.
 """
 import re
 
-from azext_identitybinding import rbacaudit, workload
-from azext_identitybinding.checkfacts import Identity, annotate_cmd, item, rbac_cmd, why_not
+from azext_identitybinding.check import rbac_audit, workload
+from azext_identitybinding.check.facts import Identity, annotate_cmd, item, rbac_cmd, why_not
 from azext_identitybinding.constants import (API_GROUP, CLIENT_ID_ANNOTATION, MIN_WEBHOOK, ROOT_CA,
                                              TENANT_ID_ANNOTATION, VERB, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE,
                                              WEBHOOK_SELECTOR)
@@ -112,7 +112,7 @@ def check_rbac_grant(facts):
                                           "proxy does not honour", fix)
     others = []
     if facts["crbs"].ok and facts["crs"].ok:
-        grants = rbacaudit.grants(facts["crbs"].value.get("items"), facts["crs"].value.get("items"), ident.client_id)
+        grants = rbac_audit.grants(facts["crbs"].value.get("items"), facts["crs"].value.get("items"), ident.client_id)
         others = [_grant_text(g) for g in grants]
     hint = f"; the identity is granted only to: {'; '.join(others)}" if others else ""
     return item("rbac-grant", "fail", f"denied: {asked}{hint}", fix)
@@ -124,8 +124,8 @@ def check_rbac_rules(facts):
         return item("rbac-rules", "skip", "the identity's client id is not known")
     if not facts["crs"].ok:
         return item("rbac-rules", "skip", why_not(facts["crs"], "ClusterRoles"))
-    problems = rbacaudit.malformed(facts["crs"].value.get("items"), ident.client_id, ident.object_id, ident.id,
-                                   ident.name)
+    problems = rbac_audit.malformed(facts["crs"].value.get("items"), ident.client_id, ident.object_id, ident.id,
+                                    ident.name)
     if not problems:
         return item("rbac-rules", "pass", "no ClusterRole rule mentions this identity in a form that grants nothing")
     roles = sorted({name for name, _ in problems})
@@ -142,7 +142,7 @@ def check_rbac_exposure(facts):
     for key, what in (("crbs", "ClusterRoleBindings"), ("crs", "ClusterRoles")):
         if not facts[key].ok:
             return item("rbac-exposure", "skip", why_not(facts[key], what))
-    found = rbacaudit.grants(facts["crbs"].value.get("items"), facts["crs"].value.get("items"), ident.client_id)
+    found = rbac_audit.grants(facts["crbs"].value.get("items"), facts["crs"].value.get("items"), ident.client_id)
     if not found:
         return item("rbac-exposure", "pass", "no service account can use this identity")
     worst, notes, fixes = "pass", [], []
