@@ -1,25 +1,25 @@
 """`az aks identity-binding check`: run every rule over the gathered facts, in a stable order.
 
-Pure: azure_rules.py and cluster_rules.py hold the rules; facts.py the facts they read. Items are
+Pure: azure_rules.py and cluster_rules.py hold the rules, registered in rules.py; facts.py the facts
+they read; gather.py (the only module here that reads anything) fills them. Items are
 {check, status, detail, fix}, status one of pass | warn | fail | skip. A rule whose facts could not
 be had says so as a skip, never as a failure; every fail carries the command that fixes it.
 """
-from azext_identitybinding.check import azure_rules, cluster_rules
+from azext_identitybinding.check import azure_rules, cluster_rules, rules
 from azext_identitybinding.check.facts import item
-from azext_identitybinding.check.cluster_rules import CLUSTER_CHECKS
+
+# Importing the rule modules registers their rules; rules.ordered() puts them in order.
+RULE_MODULES = (azure_rules, cluster_rules)
 
 
 def evaluate(facts):
     """Every check item: Azure, then the cluster, then the manifests."""
-    items = [rule(facts) for rule in azure_rules.RULES]
-    items.append(cluster_rules.check_kubeconfig(facts))
-    if facts["kube"].get("skip"):
-        items += [item(name, "skip", f"no cluster access: {facts['kube']['skip']}") for name in CLUSTER_CHECKS]
-    else:
-        for rule in cluster_rules.RULES:
-            result = rule(facts)
-            items += result if isinstance(result, list) else [result]
-    items += cluster_rules.check_pod_files(facts)
+    items = []
+    for r in rules.ordered():
+        if r.side == "cluster" and facts.kube.skip:
+            items.append(item(r.name, "skip", f"no cluster access: {facts.kube.skip}"))
+        else:
+            items += r.run(facts)
     return items
 
 

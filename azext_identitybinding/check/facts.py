@@ -1,10 +1,10 @@
-"""The vocabulary of `az aks identity-binding check`: facts, targets, check items, fix commands.
+"""The vocabulary of `az aks identity-binding check`: the target, the facts, the identity, check items.
 
-Pure: no Azure or Kubernetes calls and no az imports. gather.py fills the facts (each a Got: a
-value, or why it could not be had); azure_rules.py and cluster_rules.py judge them; check/__init__.py runs the
-rules in order.
+Pure: no Azure or Kubernetes calls and no az imports. gather.py fills a Facts (each fact a Got: a
+value, or why it could not be had); the rules (rules.py) judge it; fixes.py spells the fix commands.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Optional
 
 from azext_identitybinding.constants import API_GROUP, VERB
@@ -69,16 +69,16 @@ class Identity:
     """Client, tenant and object id of the identity, from the binding or the identity resource."""
 
     def __init__(self, facts):
-        binding = facts["binding"].value if facts["binding"].ok else {}
+        binding = facts.binding.value if facts.binding.ok else {}
         mi = ((binding or {}).get("properties") or {}).get("managedIdentity") or {}
-        resource = (facts["identity"].value or {}) if facts["identity"].ok else {}
+        resource = (facts.identity.value or {}) if facts.identity.ok else {}
         props = resource.get("properties") or {}
-        self.id = mi.get("resourceId") or facts["target"].identity_id or resource.get("id") or ""
+        self.id = mi.get("resourceId") or facts.target.identity_id or resource.get("id") or ""
         self.client_id = (mi.get("clientId") or props.get("clientId") or "").lower()
         self.tenant_id = (mi.get("tenantId") or props.get("tenantId") or "").lower()
         self.object_id = (mi.get("objectId") or props.get("principalId") or "").lower()
         self.issuer = (((binding or {}).get("properties") or {}).get("oidcIssuer") or {}).get("oidcIssuerUrl", "")
-        self.binding_name = (binding or {}).get("name") or facts["target"].binding_name
+        self.binding_name = (binding or {}).get("name") or facts.target.binding_name
 
     @property
     def name(self):
@@ -89,25 +89,47 @@ class Identity:
         return part(self.id, "resourceGroups") or "<group>"
 
 
-def create_cmd(t, ident):
-    return (f"az aks identity-binding create -g {t.resource_group} --cluster-name {t.cluster} "
-            f"-n {ident.binding_name or '<binding-name>'} --managed-identity-resource-id {ident.id or '<identity-id>'}")
-
-
-def rbac_cmd(t, ident, facts):
-    if facts["binding"].ok:
-        source = f"-g {t.resource_group} --cluster-name {t.cluster} -n {ident.binding_name}"
-    elif ident.id:
-        source = f"--managed-identity-resource-id {ident.id}"
-    else:
-        source = f"--client-id {ident.client_id}"
-    return (f"az aks identity-binding generate-rbac {source} --service-account {t.service_account} "
-            "-o yaml | kubectl apply -f -")
-
-
-def annotate_cmd(t, key, value):
-    return f"kubectl -n {t.namespace} annotate serviceaccount {t.sa_name} {key}={value} --overwrite"
-
-
 def why_not(got, what):
     return f"{what} could not be read: {got.error}" if got.error else f"{what} does not exist"
+
+
+@dataclass
+class Access:
+    """How the cluster's API server was reached, or why it was not (then the cluster rules skip)."""
+
+    context: str = ""
+    server: str = ""
+    skip: str = ""  # why the cluster is not checked; empty when it is
+    fix: str = ""  # the command that would give access
+
+
+# One field per fact the rules read: many by nature, and each declared here rather than as dict keys.
+@dataclass
+class Facts:  # pylint: disable=too-many-instance-attributes
+    """Everything `check` judges. A fact never read (not needed, or no cluster access) is Got(): no
+    value and no error."""
+
+    target: Target
+    # Azure, through arm.py
+    cluster: Got = field(default_factory=Got)  # the managed cluster
+    binding: Got = field(default_factory=Got)  # the binding checked: named, else the identity's, else the only one
+    binding_note: str = ""  # how the binding was picked when none was named
+    binding_choices: tuple = ()  # the cluster's binding names, when none was named and there are several
+    identity: Got = field(default_factory=Got)  # the managed identity resource (given, or the binding's)
+    fics: Got = field(default_factory=Got)  # the identity's federated credentials
+    # the cluster, through kube.py
+    kube: Access = field(default_factory=Access)
+    sa: Got = field(default_factory=Got)  # the service account
+    sar: Got = field(default_factory=Got)  # cluster-scope SubjectAccessReview: may the SA use the client id?
+    sar_ns: Optional[Got] = None  # the same review in the namespace; asked only when `sar` was denied
+    crbs: Got = field(default_factory=Got)  # ClusterRoleBindings (a list object)
+    crs: Got = field(default_factory=Got)  # ClusterRoles (a list object)
+    webhook: Got = field(default_factory=Got)  # the workload identity webhook's Deployments (a list object)
+    webhook_config: Got = field(default_factory=Got)  # the webhook's ConfigMap
+    root_ca: Got = field(default_factory=Got)  # the namespace's kube-root-ca.crt ConfigMap
+    pods: Got = field(default_factory=Got)  # pods running as the service account (a list object)
+
+    @cached_property
+    def ident(self):
+        """The identity, worked out once, on first use: after the Azure facts are in, as gather.py uses it."""
+        return Identity(self)
