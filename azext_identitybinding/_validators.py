@@ -171,7 +171,7 @@ def kube_context(value):
 def pod_file(path):
     """(path, documents) of a workload manifest; refused unless it holds at least one pod template."""
     from azext_identitybinding import files, manifests
-    from azext_identitybinding.workload import workloads
+    from azext_identitybinding.check.workload import workloads
     try:
         text = files.read_text(path, "the manifest", MAX_MANIFEST_FILE_BYTES)
         documents = manifests.check_documents(files.load_yaml_documents(text, repr(path)), repr(path))

@@ -275,12 +275,13 @@ def check_identity_binding(cmd, resource_group_name=None, cluster_name=None, ser
     if cluster_name is None:
         items = check.lint(pod_files, service_account, client_id)
     else:
-        from azext_identitybinding import checkfacts, diagnose
         from azext_identitybinding._client_factory import cf_arm
-        target = checkfacts.Target(resource_group_name, cluster_name, service_account, binding_name=name,
-                                   identity_id=managed_identity_resource_id, kubeconfig=kubeconfig,
-                                   context=context, skip_cluster=skip_cluster, pod_files=pod_files or [])
-        items = check.evaluate(diagnose.gather(cf_arm(cmd.cli_ctx), target))
+        from azext_identitybinding.check.facts import Target
+        from azext_identitybinding.check.gather import gather
+        target = Target(resource_group_name, cluster_name, service_account, binding_name=name,
+                        identity_id=managed_identity_resource_id, kubeconfig=kubeconfig,
+                        context=context, skip_cluster=skip_cluster, pod_files=pod_files or [])
+        items = check.evaluate(gather(cf_arm(cmd.cli_ctx), target))
     failed = check.failed(items)
     if failed:
         _fail_after_output(cmd.cli_ctx, UnclassifiedUserFault(

@@ -4,7 +4,7 @@ It uses the official `kubernetes` client, imported inside functions only (az sta
 for it). Every call returns the object exactly as the API server sent it (a plain dict in the
 JSON shape of the Kubernetes API, like arm/ returns ARM dicts), or raises a KubeError subclass
 whose message says what went wrong in words a user can act on. Nothing here decides what a
-result means; check.py does.
+result means; the check package does.
 """
 import json
 import os

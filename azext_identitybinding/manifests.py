@@ -1,12 +1,12 @@
 """Type checks of workload manifests (`--pod-file`), before anything reads them. Pure.
 
-Checks exactly the fields workload.py reads, so that it can trust their types: a value of the
+Checks exactly the fields check/workload.py reads, so that it can trust their types: a value of the
 wrong type is refused with the path of the field, as the API server would refuse it
 (`spec.template.metadata.annotations must be a mapping, not a list`).
 """
 import re
 
-from azext_identitybinding.workload import TEMPLATE_PATHS
+from azext_identitybinding.check.workload import TEMPLATE_PATHS
 
 STRING = "string"
 STRING_MAP = "mapping of strings"
@@ -81,7 +81,7 @@ def _check(value, schema, where, fail):
 
 def check_documents(documents, source):
     """Raise ManifestError unless every document (Lists opened) has the field types Kubernetes requires
-    where workload.py reads them; return the documents unchanged."""
+    where check/workload.py reads them; return the documents unchanged."""
     def visit(doc, label):
         def fail(message):
             raise ManifestError(f"{source}: {label}: {message}.")

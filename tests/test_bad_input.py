@@ -834,7 +834,7 @@ POD_FILE_CASES = [
               "holds ConfigMap; expected a Pod, Deployment"),
     file_case("empty-file", write(""), "holds nothing; expected a Pod"),
     file_case("list-items-number", write("apiVersion: v1\nkind: List\nitems: 5\n"), "items must be a list"),
-    # a null list item is not an absent field: workload.py would call None.get on it
+    # a null list item is not an absent field: check/workload.py would call None.get on it
     file_case("null-container", deployment(containers="[null]"), "spec.template.spec.containers[0]", "not null"),
     file_case("null-init-container", deployment(containers="[{name: app}]\n      initContainers: [null]"),
               "spec.template.spec.initContainers[0]", "not null"),

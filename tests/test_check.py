@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 
+from azext_identitybinding.check import rules
 from playback import CLUSTER, IDENTITY_ID, RG, TENANT, run
 
 CLIENT_ID = "3f2b8c4e-9a1d-4e6f-8b7a-2c5d9e0f1a3b"
@@ -26,6 +27,7 @@ EXPECTED_SAR = {
              "groups": ["system:serviceaccounts", "system:serviceaccounts:demo", "system:authenticated"],
              "resourceAttributes": {"group": "cid.wi.aks.azure.com", "resource": CLIENT_ID,
                                     "verb": "use-managed-identity"}}}
+AZURE_CHECKS = rules.names("azure")
 KUBECONFIG = """apiVersion: v1
 kind: Config
 clusters:
@@ -201,18 +203,18 @@ def _refused():
 def test_unreachable_cluster_skips_the_cluster_checks_and_exits_0_when_azure_is_fine(kubeconfig):
     c = check("check_arm_green", *BINDING, *SA, kubeconfig=kubeconfig, patches=[_refused()])
     assert c.r.exit_code == 0, c.r
-    cluster_checks = c.items[6:]
+    cluster_checks = [i for i in c.items if i["check"] not in AZURE_CHECKS]
     assert {i["status"] for i in cluster_checks} == {"skip"}
     assert "did not answer" in c.by["kubeconfig"]["detail"] and "Connection refused" in c.by["kubeconfig"]["detail"]
     assert "no cluster access" in c.by["rbac-grant"]["detail"]
     assert len(c.kube) == 1  # one failed read, then no more attempts
-    assert {i["status"] for i in c.items[:6]} == {"pass"}
+    assert {i["status"] for i in c.items if i["check"] in AZURE_CHECKS} == {"pass"}
 
 
 def test_unreachable_cluster_exit_code_reflects_the_azure_failures_only(kubeconfig):
     c = check("check_fic_missing", *BINDING, *SA, kubeconfig=kubeconfig, patches=[_refused()])
     assert_only_failure(c, "federated-credential")
-    assert {i["status"] for i in c.items[6:]} == {"skip"}
+    assert {i["status"] for i in c.items if i["check"] not in AZURE_CHECKS} == {"skip"}
 
 
 def test_no_kubeconfig_skips_the_cluster_checks(monkeypatch, tmp_path):
@@ -583,7 +585,7 @@ def test_help_has_examples(capsys):
 
 def test_independent_arm_reads_run_concurrently():
     import threading
-    from azext_identitybinding.diagnose import _concurrently
+    from azext_identitybinding.check.gather import _concurrently
     barrier = threading.Barrier(3, timeout=5)  # only passes if all three reads are in flight at once
     got = _concurrently({key: (lambda k=key: (barrier.wait(), k)[1]) for key in ("cluster", "binding", "fics")})
     assert {key: g.value for key, g in got.items()} == {"cluster": "cluster", "binding": "binding", "fics": "fics"}
@@ -596,12 +598,12 @@ def test_independent_arm_reads_run_concurrently():
     ("mcr.microsoft.com/oss/v2/azure/workload-identity/webhook@sha256:0123", None),
 ])
 def test_webhook_version_is_read_from_the_image_tag(image, version):
-    from azext_identitybinding.clusterrules import webhook_version
+    from azext_identitybinding.check.cluster_rules import webhook_version
     assert webhook_version(image) == version
 
 
 def test_rbac_grants_follow_kubernetes_matching():
-    from azext_identitybinding.rbacaudit import grants
+    from azext_identitybinding.check.rbac_audit import grants
     roles = [{"metadata": {"name": "exact"}, "rules": [{"apiGroups": ["cid.wi.aks.azure.com"],
                                                         "resources": [CLIENT_ID], "verbs": ["use-managed-identity"]}]},
              {"metadata": {"name": "any-identity"}, "rules": [{"apiGroups": ["cid.wi.aks.azure.com"],
@@ -624,7 +626,7 @@ def test_rbac_grants_follow_kubernetes_matching():
 
 
 def _fic_facts(count, with_binding_fic):
-    from azext_identitybinding.checkfacts import Got, Target
+    from azext_identitybinding.check.facts import Facts, Got, Target
     binding = {"name": "identitybinding1", "properties": {
         "managedIdentity": {"resourceId": IDENTITY_ID, "clientId": CLIENT_ID, "tenantId": TENANT},
         "oidcIssuer": {"oidcIssuerUrl": f"https://ib.oic.prod-aks.azure.com/{TENANT}/{CLIENT_ID}"}}}
@@ -633,22 +635,22 @@ def _fic_facts(count, with_binding_fic):
     if with_binding_fic:
         issuer = binding["properties"]["oidcIssuer"]["oidcIssuerUrl"]
         fics.append({"name": "aks-identity-binding", "properties": {"issuer": issuer}})
-    return {"target": Target(RG, CLUSTER, "demo/workload", binding_name="identitybinding1"),
-            "binding": Got(binding), "identity": Got({"properties": {"clientId": CLIENT_ID}}), "fics": Got(fics)}
+    return Facts(Target(RG, CLUSTER, "demo/workload", binding_name="identitybinding1"),
+                 binding=Got(binding), identity=Got({"properties": {"clientId": CLIENT_ID}}), fics=Got(fics))
 
 
 def test_federated_credential_slots_running_out_is_a_warning():
-    from azext_identitybinding.armrules import check_fic
-    found = check_fic(_fic_facts(18, True))
+    from azext_identitybinding.check.azure_rules import check_fic
+    [found] = check_fic(_fic_facts(18, True))
     assert found["status"] == "warn" and "uses 18 of its 20" in found["detail"]
     assert found["fix"] == ("az identity federated-credential list -g identity-rg --identity-name identity1 "
                             "-o table")
-    assert check_fic(_fic_facts(17, True))["status"] == "pass"
+    assert check_fic(_fic_facts(17, True))[0]["status"] == "pass"
 
 
 def test_federated_credential_missing_with_no_free_slot_says_to_free_one():
-    from azext_identitybinding.armrules import check_fic
-    found = check_fic(_fic_facts(20, False))
+    from azext_identitybinding.check.azure_rules import check_fic
+    [found] = check_fic(_fic_facts(20, False))
     assert found["status"] == "fail"
     assert "no slot is free: remove an unused one first (az identity federated-credential list -g identity-rg" \
         in found["detail"]
@@ -656,7 +658,7 @@ def test_federated_credential_missing_with_no_free_slot_says_to_free_one():
 
 
 def test_two_ca_sources_in_a_live_pod():
-    from azext_identitybinding.workload import Workload, env_findings
+    from azext_identitybinding.check.workload import Workload, env_findings
     pod = {"spec": {"containers": [{"name": "app", "env": [
         {"name": "AZURE_KUBERNETES_CA_FILE", "value": "/var/run/secrets/azure/wi/ca-cert/ca.crt"},
         {"name": "AZURE_KUBERNETES_CA_DATA", "value": "-----BEGIN CERTIFICATE-----..."}]}]}}

@@ -31,8 +31,9 @@ from hypothesis import HealthCheck, currently_in_test_context, event, example, g
 from hypothesis import strategies as st
 
 from azure.cli.core.azclierror import CLIInternalError
-from azext_identitybinding import _validators, arm, files, ids, kube, manifests, subjects, workload
+from azext_identitybinding import _validators, arm, files, ids, kube, manifests, subjects
 from azext_identitybinding.arm import refs as arm_refs
+from azext_identitybinding.check import workload
 from azext_identitybinding.constants import FIC_NAME
 
 # derandomize: the same examples on every run (CI is reproducible); database=None: leave no

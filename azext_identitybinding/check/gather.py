@@ -1,16 +1,15 @@
 """Gathers the facts `az aks identity-binding check` judges: ARM resources through arm/ (independent
 reads concurrently) and Kubernetes objects through kube.py.
 
-Each fact is a check.Got: the value, or why it could not be had. A read that fails never stops
-the others; check.py decides what each outcome means.
+Returns a facts.Facts, each fact a Got: the value, or why it could not be had. A read that fails
+never stops the others; the rules decide what each outcome means. Judges nothing.
 """
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from azext_identitybinding.checkfacts import Got, sar_spec
+from azext_identitybinding.check import fixes
+from azext_identitybinding.check.facts import Access, Facts, Got, sar_spec
 from azext_identitybinding.constants import ROOT_CA, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR
-
-_KUBE_FACTS = ("sa", "sar", "crbs", "crs", "webhook", "webhook_config", "root_ca", "pods")
 
 
 def _got(read):
@@ -35,12 +34,14 @@ def _concurrently(reads):
 
 
 def gather(client, target):
-    facts = {"target": target, **gather_arm(client, target)}
-    facts.update(gather_kube(target, facts))
+    facts = Facts(target, **gather_arm(client, target))
+    for name, got in gather_kube(facts).items():
+        setattr(facts, name, got)
     return facts
 
 
 def gather_arm(client, t):
+    """The Azure facts, by name (Facts' fields)."""
     from azext_identitybinding.arm import BindingRef
     ref = BindingRef(client.subscription_id, t.resource_group, t.cluster, t.binding_name)
     reads = {"cluster": lambda: client.get_cluster(ref)}
@@ -82,35 +83,35 @@ def _pick_binding(listed, identity_id):
         return {"binding": Got(bindings[0]), "binding_note": " (the cluster's only binding)"}
     if not bindings:
         return {"binding": Got(missing=True, error="the cluster has no identity binding")}
-    return {"binding": Got(error="ambiguous"), "binding_choices": sorted(b.get("name", "?") for b in bindings)}
+    return {"binding": Got(error="ambiguous"), "binding_choices": tuple(sorted(b.get("name", "?") for b in bindings))}
 
 
-def gather_kube(t, facts):
+def gather_kube(facts):
+    """The cluster's facts, by name; without access only `kube`, saying why (the others stay unread)."""
     from azext_identitybinding import kube
-    from azext_identitybinding.checkfacts import Identity
-    skipped = {key: Got() for key in _KUBE_FACTS}
-    credentials = f"az aks get-credentials -g {t.resource_group} -n {t.cluster}"
+    t = facts.target
+    credentials = fixes.get_credentials(t)
     if t.skip_cluster:
-        return {"kube": {"skip": "--skip-cluster was given"}, **skipped}
+        return {"kube": Access(skip="--skip-cluster was given")}
     try:
         cluster = kube.Cluster(t.kubeconfig, t.context)
     except kube.KubeConfigError as ex:
-        return {"kube": {"skip": str(ex), "fix": credentials}, **skipped}
+        return {"kube": Access(skip=str(ex), fix=credentials)}
     host = (urlparse(cluster.server).hostname or "").lower()
-    names = _api_server_names(facts["cluster"])
+    names = _api_server_names(facts.cluster)
     if names and host not in names:
-        return {"kube": {"skip": f"kubeconfig context '{cluster.context}' points to {host}, not to cluster "
-                                 f"'{t.cluster}' ({', '.join(sorted(names))})",
-                         "fix": f"{credentials} (or pass --context)"}, **skipped}
+        return {"kube": Access(skip=f"kubeconfig context '{cluster.context}' points to {host}, not to cluster "
+                                    f"'{t.cluster}' ({', '.join(sorted(names))})",
+                               fix=f"{credentials} (or pass --context)")}
     try:  # the first read also tells whether the API server answers at all
         sa = Got(cluster.service_account(t.namespace, t.sa_name))
     except kube.Unreachable as ex:
-        return {"kube": {"skip": str(ex), "fix": f"kubectl --context {cluster.context} get --raw /readyz"}, **skipped}
+        return {"kube": Access(skip=str(ex), fix=f"kubectl --context {cluster.context} get --raw /readyz")}
     except kube.NotFound as ex:
         sa = Got(error=str(ex), missing=True)
     except kube.KubeError as ex:
         sa = Got(error=str(ex))
-    client_id = Identity({**facts, "target": t}).client_id
+    client_id = facts.ident.client_id
     reads = {
         "crbs": cluster.cluster_role_bindings,
         "crs": cluster.cluster_roles,
@@ -127,7 +128,7 @@ def gather_kube(t, facts):
     if sar.ok and not (sar.value.get("status") or {}).get("allowed"):
         # Denied at cluster scope: would a namespaced check (a RoleBinding) allow it?
         found["sar_ns"] = _got(lambda: cluster.subject_access_review(sar_spec(t, client_id, t.namespace)))
-    return {"kube": {"context": cluster.context, "server": cluster.server}, "sa": sa, **found}
+    return {"kube": Access(context=cluster.context, server=cluster.server), "sa": sa, **found}
 
 
 def _api_server_names(cluster):

@@ -2,7 +2,7 @@
 
 Pure: standard library only. Works on objects in the JSON shape of the Kubernetes API, from a
 manifest file (`--pod-file`) or as the API server returned them (live pods). Each finding is
-(status, detail, fix); check.py turns them into check items.
+(status, detail, fix); __init__.py turns them into check items.
 """
 import re
 

@@ -1,25 +1,25 @@
 """`az aks identity-binding check`: run every rule over the gathered facts, in a stable order.
 
-Pure: armrules.py and clusterrules.py hold the rules; checkfacts.py the facts they read. Items are
+Pure: azure_rules.py and cluster_rules.py hold the rules, registered in rules.py; facts.py the facts
+they read; gather.py (the only module here that reads anything) fills them. Items are
 {check, status, detail, fix}, status one of pass | warn | fail | skip. A rule whose facts could not
 be had says so as a skip, never as a failure; every fail carries the command that fixes it.
 """
-from azext_identitybinding import armrules, clusterrules
-from azext_identitybinding.checkfacts import item
-from azext_identitybinding.clusterrules import CLUSTER_CHECKS
+from azext_identitybinding.check import azure_rules, cluster_rules, rules
+from azext_identitybinding.check.facts import item
+
+# Importing the rule modules registers their rules; rules.ordered() puts them in order.
+RULE_MODULES = (azure_rules, cluster_rules)
 
 
 def evaluate(facts):
     """Every check item: Azure, then the cluster, then the manifests."""
-    items = [rule(facts) for rule in armrules.RULES]
-    items.append(clusterrules.check_kubeconfig(facts))
-    if facts["kube"].get("skip"):
-        items += [item(name, "skip", f"no cluster access: {facts['kube']['skip']}") for name in CLUSTER_CHECKS]
-    else:
-        for rule in clusterrules.RULES:
-            result = rule(facts)
-            items += result if isinstance(result, list) else [result]
-    items += clusterrules.check_pod_files(facts)
+    items = []
+    for r in rules.ordered():
+        if r.side == "cluster" and facts.kube.skip:
+            items.append(item(r.name, "skip", f"no cluster access: {facts.kube.skip}"))
+        else:
+            items += r.run(facts)
     return items
 
 
@@ -27,7 +27,7 @@ def lint(pod_files, service_account=None, client_id=None):
     """The offline manifest lint: only the pod-file checks, from the files alone (no facts, no network).
     Manifests without a namespace are taken to be in the service account's, else in 'default'."""
     namespace = service_account.split("/")[0] if service_account else "default"
-    return clusterrules.pod_file_items(pod_files, namespace, service_account, client_id)
+    return cluster_rules.pod_file_items(pod_files, namespace, service_account, client_id)
 
 
 def failed(items):
