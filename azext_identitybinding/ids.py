@@ -138,6 +138,20 @@ def is_guid(value):
     return isinstance(value, str) and bool(_GUID_RE.fullmatch(value.strip()))
 
 
+# -- Kubernetes names ----------------------------------------------------------------------------
+
+# DNS-1123: a label (namespaces, container names: at most 63) and a subdomain ('.'-joined labels:
+# object and service-account names, at most 253). Used with fullmatch().
+DNS_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS_SUBDOMAIN_RE = re.compile(rf"{DNS_LABEL_RE.pattern}(\.{DNS_LABEL_RE.pattern})*")
+
+
+def service_account_parts(ref):
+    """(namespace, name) of a checked 'NAMESPACE/NAME' (rbac.parse_service_account checks it)."""
+    namespace, _, name = ref.partition("/")
+    return namespace, name
+
+
 # -- resource ids ---------------------------------------------------------------------------------
 
 class ResourceId:

@@ -4,9 +4,8 @@ Checks exactly the fields check/workload.py reads, so that it can trust their ty
 wrong type is refused with the path of the field, as the API server would refuse it
 (`spec.template.metadata.annotations must be a mapping, not a list`).
 """
-import re
-
 from azext_identitybinding.check.workload import TEMPLATE_PATHS
+from azext_identitybinding.ids import DNS_LABEL_RE, DNS_SUBDOMAIN_RE
 
 STRING = "string"
 STRING_MAP = "mapping of strings"
@@ -14,8 +13,7 @@ STRING_MAP = "mapping of strings"
 # Kubernetes allows only DNS-1123 names there, so anything else (`web; curl … | sh`) is refused.
 LABEL = "DNS-1123 label"          # namespaces, container names: at most 63 of a-z 0-9 '-'
 SUBDOMAIN = "DNS-1123 subdomain"  # object and service-account names: at most 253, '.'-separated labels
-_DNS = {LABEL: (63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")),
-        SUBDOMAIN: (253, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"))}
+_DNS = {LABEL: (63, DNS_LABEL_RE), SUBDOMAIN: (253, DNS_SUBDOMAIN_RE)}
 
 _META = {"name": SUBDOMAIN, "namespace": LABEL, "labels": STRING_MAP, "annotations": STRING_MAP}
 _CONTAINER = {"name": LABEL, "env": [{"name": STRING, "value": STRING}], "command": [STRING], "args": [STRING]}

@@ -3,17 +3,15 @@
 Pure and deterministic: standard library only, no Azure calls, no clock, no randomness. The
 output is one `v1` List: a ClusterRole, a ClusterRoleBinding and, on request, ServiceAccounts.
 """
-import re
 from collections import namedtuple
 
 from azext_identitybinding.constants import (API_GROUP, CLIENT_ID_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL,
                                              TENANT_ID_ANNOTATION, VERB)
-from azext_identitybinding.ids import is_guid
+from azext_identitybinding.ids import DNS_LABEL_RE, is_guid
 
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 _RBAC_API_VERSION = _RBAC_GROUP + "/v1"
 
-_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _LABEL_MAX = 63
 _SUBDOMAIN_MAX = 253
 
@@ -66,7 +64,7 @@ def _dns_problem(value, kind):
 
 def _label_problem(part, dotted):
     """What is wrong with one '.'-separated part of a DNS-1123 name, or None."""
-    if _LABEL_RE.fullmatch(part):
+    if DNS_LABEL_RE.fullmatch(part):
         return None
     if not part:
         return "it has an empty part between dots" if dotted else "it is empty"

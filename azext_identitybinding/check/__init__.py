@@ -7,6 +7,7 @@ be had says so as a skip, never as a failure; every fail carries the command tha
 """
 from azext_identitybinding.check import azure_rules, cluster_rules, rules
 from azext_identitybinding.check.facts import item
+from azext_identitybinding.ids import service_account_parts
 
 # Importing the rule modules registers their rules; rules.ordered() puts them in order.
 RULE_MODULES = (azure_rules, cluster_rules)
@@ -26,7 +27,7 @@ def evaluate(facts):
 def lint(pod_files, service_account=None, client_id=None):
     """The offline manifest lint: only the pod-file checks, from the files alone (no facts, no network).
     Manifests without a namespace are taken to be in the service account's, else in 'default'."""
-    namespace = service_account.split("/")[0] if service_account else "default"
+    namespace = service_account_parts(service_account)[0] if service_account else "default"
     return cluster_rules.pod_file_items(pod_files, namespace, service_account, client_id)
 
 

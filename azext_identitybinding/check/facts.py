@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any, Optional
 
 from azext_identitybinding.constants import API_GROUP, VERB
-from azext_identitybinding.ids import part
+from azext_identitybinding.ids import part, service_account_parts
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Target:  # pylint: disable=too-many-instance-attributes
     pod_files: Any = ()  # [(path, [documents])]
 
     def __post_init__(self):
-        self.namespace, self.sa_name = self.service_account.split("/")
+        self.namespace, self.sa_name = service_account_parts(self.service_account)
         self.pod_files = list(self.pod_files)
 
     @property

@@ -8,6 +8,7 @@ import re
 
 from azext_identitybinding.constants import (EXPIRATION_ANNOTATION, EXPIRATION_RANGE, OLD_TOKEN_ENDPOINT_ENV,
                                              OLD_TOKEN_PATH, TOKEN_PROXY_ENV, USE_BINDING_ANNOTATION, USE_LABEL)
+from azext_identitybinding.ids import service_account_parts
 
 # kind -> path from the object to its pod template; a Pod is its own template.
 TEMPLATE_PATHS = {
@@ -130,7 +131,7 @@ def template_findings(w, service_account=None, client_id=None):
     service account (NAMESPACE/NAME) or a client id, what needs them is not checked."""
     findings = label_findings(w)
     effective = w.spec.get("serviceAccountName") or w.spec.get("serviceAccount") or "default"
-    namespace, name = service_account.split("/") if service_account else (w.namespace, effective)
+    namespace, name = service_account_parts(service_account) if service_account else (w.namespace, effective)
     if effective != name or w.namespace != namespace:
         unset = "" if w.spec.get("serviceAccountName") else " (serviceAccountName is unset, so 'default')"
         fix = (f"kubectl -n {w.namespace} patch {w.kind.lower()} {w.name} --type merge -p "
