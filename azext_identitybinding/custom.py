@@ -5,6 +5,8 @@
 # pylint: disable=too-many-positional-arguments
 from knack.log import get_logger
 
+from azext_identitybinding import commandline
+
 logger = get_logger(__name__)
 
 
@@ -30,15 +32,14 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
                 f"Identity binding {ref.describe()} already exists and is bound to identity '{bound}'. "
                 "The identity of a binding cannot be changed, so nothing was modified. To bind "
                 f"'{managed_identity_resource_id}', use another binding name, or delete this binding first "
-                f"with `az aks identity-binding delete -g {resource_group_name} --cluster-name {cluster_name} "
-                f"-n {name}`.")
+                f"with `{commandline.delete(resource_group_name, cluster_name, name)}`.")
         current_subjects = (existing.get("properties") or {}).get("allowedSubjects") or []
         if allowed_subjects_from_file is not None and current_subjects != allowed_subjects_from_file:
             from azure.cli.core.azclierror import InvalidArgumentValueError
             raise InvalidArgumentValueError(
                 f"Identity binding {ref.describe()} already exists with other allowed subjects; nothing was "
-                "modified. To replace them, run `az aks identity-binding update -g "
-                f"{resource_group_name} --cluster-name {cluster_name} -n {name} --allowed-subjects-from-file ...`.")
+                "modified. To replace them, run `" + commandline.update(
+                    resource_group_name, cluster_name, name, allowed_subjects_from_file=commandline.FILE) + "`.")
         state = (existing.get("properties") or {}).get("provisioningState", "")
         if state.lower() not in ("failed", "canceled"):
             if state.lower() != "succeeded":
@@ -82,7 +83,7 @@ def wait_timed_out(result):
     if isinstance(result, CLIError):
         from azure.cli.core.azclierror import UnclassifiedUserFault
         raise UnclassifiedUserFault(f"{result}: the identity binding did not reach the condition in time. See "
-                                    "its current state with `az aks identity-binding show`, or wait longer "
+                                    f"its current state with `{commandline.GROUP} show`, or wait longer "
                                     "with a larger --timeout.")
     return result
 
@@ -130,8 +131,7 @@ def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wai
         return None
     if binding is None:
         logger.warning("The identity of binding %s is unknown because the binding did not exist, so its "
-                       "federated credential was left alone. Use `az aks identity-binding cleanup-fic "
-                       "--managed-identity-resource-id ID`.", ref.describe())
+                       "federated credential was left alone. Use `%s`.", ref.describe(), commandline.cleanup_fic(None))
         return None
     from azure.cli.core.azclierror import ResourceNotFoundError
     from azext_identitybinding import fleet

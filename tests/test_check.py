@@ -188,7 +188,7 @@ def test_without_identity_several_bindings_fail_and_name_them():
     c = check("check_ambiguous_binding", "-g", RG, "--cluster-name", CLUSTER, *SA, "--skip-cluster")
     assert_only_failure(c, "binding")
     assert "2 identity bindings (identitybinding1, other)" in c.by["binding"]["detail"]
-    assert c.by["binding"]["fix"].endswith("--service-account demo/workload -n identitybinding1")
+    assert c.by["binding"]["fix"].endswith("-n identitybinding1 --service-account demo/workload")
 
 
 # -- when the cluster cannot be checked: skips, never errors ---------------------------------------

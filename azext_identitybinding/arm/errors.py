@@ -69,8 +69,9 @@ def _not_found_text(response, ref):
     if ref.cluster is None:  # a scope of clusters, not one cluster
         return f"Azure found nothing at {ref.describe()}. Check the subscription and the group."
     if what == "cluster":
+        from azext_identitybinding import commandline
         return (f"Cluster '{ref.cluster}' was not found in resource group '{ref.resource_group}'. "
-                f"Check the name with `az aks list -g {ref.resource_group} -o table`.")
+                f"Check the name with `{commandline.az('aks', 'list', g=ref.resource_group, o='table')}`.")
     return (f"Identity binding '{ref.name}' was not found on cluster '{ref.cluster}' (resource group "
             f"'{ref.resource_group}'). See the bindings with `{ref.list_command()}`.")
 

@@ -65,10 +65,12 @@ class BindingRef:
         return f"'{self.name}' on cluster '{self.cluster}' (resource group '{self.resource_group}')"
 
     def show_command(self):
-        return f"az aks identity-binding show -g {self.resource_group} --cluster-name {self.cluster} -n {self.name}"
+        from azext_identitybinding import commandline
+        return commandline.show(self.resource_group, self.cluster, self.name)
 
     def list_command(self):
-        return f"az aks identity-binding list -g {self.resource_group} --cluster-name {self.cluster}"
+        from azext_identitybinding import commandline
+        return commandline.list_bindings(self.resource_group, self.cluster)
 
 
 @dataclass

@@ -14,7 +14,7 @@ def check_cluster(facts):
     t, got = facts.target, facts.cluster
     if got.missing:
         return [item("cluster", "fail", f"cluster '{t.cluster}' was not found in resource group '{t.resource_group}'",
-                     f"az aks list -g {t.resource_group} -o table")]
+                     fixes.list_clusters(t))]
     if not got.ok:
         return [item("cluster", "skip", why_not(got, f"cluster '{t.cluster}'"))]
     props = got.value.get("properties") or {}
@@ -117,7 +117,7 @@ def check_fic(facts):
     fics = got.value
     used = f"the identity uses {len(fics)} of its {FIC_LIMIT} federated credentials"
     fic = next((f for f in fics if (f.get("name") or "").lower() == FIC_NAME), None)
-    listing = f"az identity federated-credential list -g {ident.resource_group} --identity-name {ident.name} -o table"
+    listing = fixes.list_fics(ident)
     recreate = fixes.recreate(t, ident)
     if fic is None:
         full = f"; no slot is free: remove an unused one first ({listing})" if len(fics) >= FIC_LIMIT else ""

@@ -209,7 +209,7 @@ def _webhook_deployment(facts, dep, reconcile):
                     f"kubectl -n {WEBHOOK_NAMESPACE} get deployment {name} -o yaml")
     if version[:3] < MIN_WEBHOOK:
         return item("webhook", "fail", f"{name} runs {image}; identity bindings need v1.6.0-alpha.1 or later",
-                    f"{reconcile}; az aks get-upgrades -g {t.resource_group} -n {t.cluster} -o table")
+                    f"{reconcile}; {fixes.get_upgrades(t)}")
     args = " ".join(str(a) for c in containers for a in (c.get("args") or []) + (c.get("command") or []))
     config = (facts.webhook_config.value or {}).get("data") or {} if facts.webhook_config.ok else {}
     switched_on = (version[3] or re.search(r"--custom-token-endpoint-audience=\S", args)

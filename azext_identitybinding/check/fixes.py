@@ -1,25 +1,20 @@
-"""The commands that fix what `check` finds: each spelled once, here.
+"""The commands that fix what `check` finds, from its Target `t` and Identity `ident` (facts.py).
 
-Pure: strings only. `t` is the Target, `ident` the Identity (facts.py).
+Pure: strings only. The az command lines themselves are spelled in commandline.py.
 """
-
-
-def _binding_cmd(verb, t, name=None):
-    named = f" -n {name}" if name else ""
-    return f"az aks identity-binding {verb} -g {t.resource_group} --cluster-name {t.cluster}{named}"
+from azext_identitybinding import commandline
 
 
 def show(t, name):
-    return _binding_cmd("show", t, name)
+    return commandline.show(t.resource_group, t.cluster, name)
 
 
 def create(t, ident):
-    return (f"{_binding_cmd('create', t, ident.binding_name or '<binding-name>')} "
-            f"--managed-identity-resource-id {ident.id or '<identity-id>'}")
+    return commandline.create(t.resource_group, t.cluster, ident.binding_name, ident.id)
 
 
 def delete(t, name):
-    return f"{_binding_cmd('delete', t, name or '<binding-name>')} --yes"
+    return commandline.delete(t.resource_group, t.cluster, name)
 
 
 def recreate(t, ident):
@@ -28,21 +23,20 @@ def recreate(t, ident):
 
 
 def check_binding(t, name):
-    return f"{_binding_cmd('check', t)} --service-account {t.service_account} -n {name}"
+    return commandline.binding("check", t.resource_group, t.cluster, name, service_account=t.service_account)
 
 
 def generate_rbac(facts, include_sa=False):
     """The RBAC grant applied with kubectl; the source is the binding when it exists, else the identity."""
     t, ident = facts.target, facts.ident
     if facts.binding.ok:
-        source = f"-g {t.resource_group} --cluster-name {t.cluster} -n {ident.binding_name}"
+        source = {"g": t.resource_group, "cluster_name": t.cluster, "n": ident.binding_name}
     elif ident.id:
-        source = f"--managed-identity-resource-id {ident.id}"
+        source = {"managed_identity_resource_id": ident.id}
     else:
-        source = f"--client-id {ident.client_id}"
-    sa = " --include-sa" if include_sa else ""
-    return (f"az aks identity-binding generate-rbac {source} --service-account {t.service_account}{sa} "
-            "-o yaml | kubectl apply -f -")
+        source = {"client_id": ident.client_id}
+    grant = commandline.generate_rbac(**source, service_account=t.service_account, include_sa=include_sa)
+    return f"{grant} -o yaml | kubectl apply -f -"
 
 
 def annotate(t, key, value):
@@ -50,8 +44,21 @@ def annotate(t, key, value):
 
 
 def aks_update(t, flags):
-    return f"az aks update -g {t.resource_group} -n {t.cluster} {flags}"
+    return f"{commandline.az('aks', 'update', g=t.resource_group, n=t.cluster)} {flags}"
 
 
 def get_credentials(t):
-    return f"az aks get-credentials -g {t.resource_group} -n {t.cluster}"
+    return commandline.az("aks", "get-credentials", g=t.resource_group, n=t.cluster)
+
+
+def list_clusters(t):
+    return commandline.az("aks", "list", g=t.resource_group, o="table")
+
+
+def list_fics(ident):
+    return commandline.az("identity", "federated-credential", "list", g=ident.resource_group,
+                          identity_name=ident.name, o="table")
+
+
+def get_upgrades(t):
+    return commandline.az("aks", "get-upgrades", g=t.resource_group, n=t.cluster, o="table")

@@ -1,0 +1,70 @@
+"""The `az` command lines this extension prints for a user to run (fixes, hints, next steps).
+
+Spelled once, here, so a renamed option changes every message. Pure: strings only. Values are
+shell-quoted, so a printed command pastes as it is even when a value holds a space or a quote;
+a `Placeholder` (what the user must fill in) is printed bare.
+"""
+import shlex
+
+GROUP = "az aks identity-binding"
+
+
+class Placeholder(str):
+    """A value the user must supply (e.g. BINDING_NAME): never quoted."""
+
+
+BINDING_NAME = Placeholder("BINDING_NAME")
+IDENTITY_ID = Placeholder("IDENTITY_ID")
+FILE = Placeholder("FILE")
+
+
+def _value(value):
+    return str(value) if isinstance(value, Placeholder) else shlex.quote(str(value))
+
+
+def az(*words, **options):
+    """`az WORDS --option value ...` in the order given. An option's name is its keyword with `_` as `-`
+    (a one-letter keyword is a short flag); True prints the bare flag; None and False leave it out."""
+    parts = ["az", *words]
+    for key, value in options.items():
+        if value is None or value is False:
+            continue
+        flag = f"-{key}" if len(key) == 1 else f"--{key.replace('_', '-')}"
+        parts.append(flag if value is True else f"{flag} {_value(value)}")
+    return " ".join(parts)
+
+
+def binding(verb, resource_group, cluster, name=None, **options):
+    """`az aks identity-binding VERB -g RG --cluster-name CLUSTER [-n NAME] ...`."""
+    return az("aks", "identity-binding", verb, g=resource_group, cluster_name=cluster, n=name, **options)
+
+
+def show(resource_group, cluster, name):
+    return binding("show", resource_group, cluster, name)
+
+
+def list_bindings(resource_group, cluster):
+    return binding("list", resource_group, cluster)
+
+
+def create(resource_group, cluster, name, identity_id, **options):
+    return binding("create", resource_group, cluster, name or BINDING_NAME,
+                   managed_identity_resource_id=identity_id or IDENTITY_ID, **options)
+
+
+def delete(resource_group, cluster, name, **options):
+    return binding("delete", resource_group, cluster, name or BINDING_NAME, yes=True, **options)
+
+
+def update(resource_group, cluster, name, **options):
+    return binding("update", resource_group, cluster, name, **options)
+
+
+def cleanup_fic(identity_id):
+    return az("aks", "identity-binding", "cleanup-fic", managed_identity_resource_id=identity_id or IDENTITY_ID)
+
+
+def generate_rbac(**source):
+    """`generate-rbac` from a source (`g`, `cluster_name`, `n`, or `managed_identity_resource_id`, or
+    `client_id`) plus its other options, in the order given."""
+    return az("aks", "identity-binding", "generate-rbac", **source)
