@@ -1,13 +1,13 @@
 """Table output (`-o table`). Transformers get the JSON-shaped result; --query bypasses them."""
 from collections import OrderedDict
 
-from azext_identitybinding.ids import part
+from azext_identitybinding.ids import fleet_profile, part
 
 
 def _row(binding):
     props = binding.get("properties") or {}
     identity = props.get("managedIdentity") or {}
-    return OrderedDict([
+    row = OrderedDict([
         ("Name", binding.get("name", "")),
         ("ResourceGroup", part(binding.get("id"), "resourceGroups")),
         ("Cluster", part(binding.get("id"), "managedClusters")),
@@ -16,6 +16,16 @@ def _row(binding):
         ("ProvisioningState", props.get("provisioningState", "")),
         ("OidcIssuerUrl", (props.get("oidcIssuer") or {}).get("oidcIssuerUrl", "")),
     ])
+    if "managedBy" in binding:  # read (--show-managed-by): say who manages it, "-" when nothing does
+        row["ManagedBy"] = _manager(binding["managedBy"])
+    return row
+
+
+def _manager(managed_by):
+    if not managed_by:
+        return "-"
+    profile = fleet_profile(managed_by)
+    return f"fleet {profile.fleet}/{profile.profile}" if profile else str(managed_by)
 
 
 def binding_table(result):

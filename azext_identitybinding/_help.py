@@ -97,6 +97,8 @@ examples:
     text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
   - name: List the bindings of a cluster as a table.
     text: az aks identity-binding list -g myGroup --cluster-name myCluster -o table
+  - name: Which bindings of a cluster does AKS Fleet Manager manage (a ManagedBy column)?
+    text: az aks identity-binding list -g myGroup --cluster-name myCluster --show-managed-by -o table
   - name: List the client ids of all identities bound to a cluster.
     text: az aks identity-binding list -g myGroup --cluster-name myCluster --query "[].properties.managedIdentity.clientId" -o tsv
 """
@@ -109,6 +111,10 @@ long-summary: |
     confirmation unless --yes is given; with no terminal and no --yes it refuses
     (exit 1). Deleting a binding that does not exist succeeds with a warning. The
     identity and its federated credential 'aks-identity-binding' are left in place.
+    The binding is read first (with the preview api-version, which returns managedBy): a
+    binding that AKS Fleet Manager manages is not deleted (exit 1, naming its identity
+    binding profile), because the profile's next apply would bring it back; change the
+    profile instead, or add --override-fleet to delete it anyway (this also skips that read).
 examples:
   - name: Delete a binding after confirming at the prompt.
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding
@@ -116,6 +122,8 @@ examples:
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --yes --no-wait
   - name: Delete the last binding of an identity and its now unused federated credential.
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --cleanup-fic --yes
+  - name: Delete a binding that an AKS Fleet Manager profile manages, knowing the profile may re-create it.
+    text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --override-fleet --yes
 """
 
 HELP["aks identity-binding cleanup-fic"] = """
@@ -146,12 +154,16 @@ long-summary: |
     and written back with If-Match on its eTag: if the service reports that someone changed
     it in between (412), the command fails (exit 1), showing what the binding now holds.
     Whether the service enforces If-Match here is not yet verified. The identity of a
-    binding is never changed.
+    binding is never changed. A binding that AKS Fleet Manager manages (its managedBy names an
+    identity binding profile) is not updated (exit 1): change the profile and apply it, or
+    add --override-fleet.
 examples:
   - name: Allow the service accounts labelled app=api in two namespaces.
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a team-b --allow-sa-label app=api
   - name: Set the allowed subjects from a JSON file.
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allowed-subjects-from-file subjects.json
+  - name: Update a Fleet-managed binding by hand anyway (the profile's next apply may undo it).
+    text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a --override-fleet
 """
 
 HELP["aks identity-binding generate-rbac"] = """

@@ -65,6 +65,8 @@ def load_arguments(loader, _):
                         "'aks-identity-binding', but only if a complete scan finds no other binding of the "
                         "identity on the clusters of its subscription and of the current one.")
 
+    _managed_by_arguments(loader)
+
     with loader.argument_context("aks identity-binding cleanup-fic") as c:
         c.argument("managed_identity_resource_id", arg_type=identity_type,
                    help="Resource ID of the user-assigned identity whose 'aks-identity-binding' credential "
@@ -137,3 +139,19 @@ def load_arguments(loader, _):
                    help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
                         "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
                         "Repeatable.")
+
+
+def _managed_by_arguments(loader):
+    """Bindings that AKS Fleet Manager manages: reading managedBy, and changing them anyway."""
+    for command in ("update", "delete"):
+        with loader.argument_context(f"aks identity-binding {command}") as c:
+            c.argument("override_fleet", options_list=["--override-fleet"], action="store_true",
+                       help=f"{command.capitalize()} the binding even if AKS Fleet Manager manages it (its "
+                            "managedBy names an identity binding profile); the profile's next apply may undo "
+                            "the change.")
+    for command in ("show", "list"):
+        with loader.argument_context(f"aks identity-binding {command}") as c:
+            c.argument("show_managed_by", options_list=["--show-managed-by"], action="store_true",
+                       help="Also read managedBy, the resource (an AKS Fleet Manager identity binding "
+                            "profile) that manages the binding, with the preview api-version; null when "
+                            "nothing does. -o table adds a ManagedBy column. With --cluster-name only.")

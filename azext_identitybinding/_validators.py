@@ -123,6 +123,9 @@ def validate_list(namespace):
                            "identity across the subscription.")
     if namespace.cluster_name and not namespace.resource_group_name:
         raise BadArguments("--cluster-name needs -g/--resource-group.")
+    if getattr(namespace, "show_managed_by", False) and not namespace.cluster_name:
+        raise BadArguments("--show-managed-by works with -g and --cluster-name (one cluster's bindings); for "
+                           "the bindings of an identity, run it per cluster.")
 
 
 def validate_delete(namespace):

@@ -68,3 +68,14 @@ def generate_rbac(**source):
     """`generate-rbac` from a source (`g`, `cluster_name`, `n`, or `managed_identity_resource_id`, or
     `client_id`) plus its other options, in the order given."""
     return az("aks", "identity-binding", "generate-rbac", **source)
+
+
+def fleet_profile_show(profile):
+    """`az fleet identitybindingprofile show` for an ids.FleetProfile (the fleet extension's spelling)."""
+    return az("fleet", "identitybindingprofile", "show", subscription=profile.subscription,
+              g=profile.resource_group, f=profile.fleet, n=profile.profile)
+
+
+def fleet_profile_apply(profile):
+    return az("fleet", "identitybindingprofile", "apply", subscription=profile.subscription,
+              g=profile.resource_group, f=profile.fleet, n=profile.profile)

@@ -11,6 +11,8 @@ CLUSTERS_API_VERSION = BINDINGS_API_VERSION          # managedClusters: the same
 IDENTITY_API_VERSION = "2024-11-30"                  # Microsoft.ManagedIdentity (identities, FICs)
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+# What AKS Fleet Manager's `az fleet identitybindingprofile apply` writes into a binding's managedBy.
+FLEET_PROFILE_TYPE = "Microsoft.ContainerService/fleets/identityBindingProfiles"
 FIC_NAME = "aks-identity-binding"  # the federated credential AKS creates (and leaves) on a bound identity
 FIC_LIMIT = 20                     # federated credentials per user-assigned identity
 

@@ -52,9 +52,38 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
     return client.put_binding(ref, body, wait=not no_wait)
 
 
-def show_identity_binding(cmd, resource_group_name, cluster_name, name):
+def show_identity_binding(cmd, resource_group_name, cluster_name, name, show_managed_by=False):
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    return client.get_binding(ref)
+    return _with_managed_by(client.get_binding(ref, preview=show_managed_by), show_managed_by)
+
+
+def _with_managed_by(binding, shown):
+    """managedBy read (preview api-version): present as null when nothing manages the binding, so the
+    answer says "not managed" rather than "not asked", and -o table shows the column."""
+    if shown and isinstance(binding, dict):
+        binding.setdefault("managedBy", None)
+    return binding
+
+
+def _refuse_if_managed(binding, ref, action):
+    """A binding that another resource manages (AKS Fleet Manager's identity binding profiles) is
+    changed there: a change by hand is drift that the manager undoes or fights on its next apply."""
+    manager = binding.get("managedBy")
+    if not manager:
+        return
+    from azure.cli.core.azclierror import UnclassifiedUserFault
+    from azext_identitybinding.ids import fleet_profile
+    profile = fleet_profile(manager)
+    if profile is None:
+        where = f"resource '{manager}'. Change it through that resource"
+    else:
+        where = (f"AKS Fleet Manager identity binding profile '{profile.profile}' of fleet '{profile.fleet}' "
+                 f"(resource group '{profile.resource_group}'). Change the profile and apply it to the fleet's "
+                 f"members instead: `{commandline.fleet_profile_show(profile)}`, then "
+                 f"`{commandline.fleet_profile_apply(profile)}`")
+    raise UnclassifiedUserFault(
+        f"Refusing to {action} identity binding {ref.describe()}: it is managed by {where}. Nothing was "
+        f"changed. To {action} it by hand anyway (the manager may undo it), add --override-fleet.")
 
 
 def wait_identity_binding(cmd, resource_group_name, cluster_name, name):
@@ -88,15 +117,16 @@ def wait_timed_out(result):
     return result
 
 
-def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, managed_identity_resource_id=None):
+def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, managed_identity_resource_id=None,
+                           show_managed_by=False):
     from azext_identitybinding.fleet import bindings_of
     if not cluster_name:
         return _fleet_list(cmd, resource_group_name, managed_identity_resource_id)
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name)
-    bindings = client.list_bindings(ref)
+    bindings = client.list_bindings(ref, preview=show_managed_by)
     if managed_identity_resource_id:
         bindings = bindings_of(bindings, managed_identity_resource_id)
-    return bindings
+    return [_with_managed_by(b, show_managed_by) for b in bindings]
 
 
 def _fleet_list(cmd, resource_group_name, identity_id):
@@ -122,10 +152,18 @@ def _fail_after_output(cli_ctx, error):
     cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, fail)
 
 
-def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wait=False, cleanup_fic=False):
+def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wait=False, cleanup_fic=False,
+                            override_fleet=False):
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    binding = client.get_binding(ref, missing_ok=True) if cleanup_fic else None
-    if not client.delete_binding(ref, wait=not no_wait):
+    binding = None
+    if not override_fleet:  # managedBy is read with the preview api-version; --override-fleet skips it
+        binding = client.get_binding(ref, missing_ok=True, preview=True)
+        if binding is not None:
+            _refuse_if_managed(binding, ref, "delete")
+    elif cleanup_fic:
+        binding = client.get_binding(ref, missing_ok=True)
+    known_missing = binding is None and not override_fleet  # read just now: no DELETE to send
+    if known_missing or not client.delete_binding(ref, wait=not no_wait):
         logger.warning("Identity binding %s does not exist; nothing to delete.", ref.describe())
     if not cleanup_fic:
         return None
@@ -169,7 +207,8 @@ def _report_cleanup(cli_ctx, report, prefix, has_output):
 
 
 def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowed_subjects_from_file=None,
-                            allow_namespaces=None, allow_service_account_labels=None, no_wait=False):
+                            allow_namespaces=None, allow_service_account_labels=None, no_wait=False,
+                            override_fleet=False):
     """Replace allowedSubjects; written with If-Match so a concurrent change is never overwritten."""
     import json
     from azure.cli.core.azclierror import AzureResponseError
@@ -178,6 +217,8 @@ def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowe
     wanted = allowed_subjects_from_file
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     current = client.get_binding(ref, preview=True)
+    if not override_fleet:
+        _refuse_if_managed(current, ref, "update")
     body = {"properties": {"managedIdentity": {"resourceId": fleet.identity_of(current)},  # immutable: as read
                            "allowedSubjects": wanted}}
     if current.get("managedBy"):

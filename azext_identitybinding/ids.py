@@ -10,9 +10,10 @@ not understand `//`, so it could not be the checked place (see README, "Security
 """
 import re
 from collections import namedtuple
+from typing import NamedTuple
 from urllib.parse import quote
 
-from azext_identitybinding.constants import IDENTITY_TYPE
+from azext_identitybinding.constants import FLEET_PROFILE_TYPE, IDENTITY_TYPE
 
 # Fixed keys of a resource id, in the spelling ARM documents; ids are compared case-insensitively.
 _CANONICAL = {k.lower(): k for k in (
@@ -266,3 +267,23 @@ def same_resource(a, b):
     def norm(value):
         return "/".join(p for p in (value or "").lower().split("/") if p) if isinstance(value, str) else ""
     return norm(a) == norm(b)
+
+
+class FleetProfile(NamedTuple):
+    """The AKS Fleet Manager identity binding profile named by a binding's managedBy."""
+    subscription: str
+    resource_group: str
+    fleet: str
+    profile: str
+
+
+def fleet_profile(managed_by):
+    """The FleetProfile a managedBy value names, or None when it names something else (never raises:
+    the value comes from the service, and an odd one must still be reported, not crash)."""
+    try:
+        rid = parse(managed_by, "managedBy resource id")
+    except IdError:
+        return None
+    if rid.resource_group is None or rid.type.lower() != FLEET_PROFILE_TYPE.lower():
+        return None
+    return FleetProfile(rid.subscription, rid.resource_group, rid.types[0][1], rid.types[1][1])

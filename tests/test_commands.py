@@ -216,12 +216,13 @@ def test_list_on_a_missing_cluster_is_not_found():
 
 # -- delete ------------------------------------------------------------------------------------
 
-def test_delete_polls_location_until_204():
+def test_delete_reads_managed_by_then_polls_location_until_204():
     r = az("delete_lro", "delete", *BINDING, "--yes")
     assert r.exit_code == 0, r
-    assert r.methods() == ["DELETE", "GET", "GET"]
-    assert "/operationresults/" in r.requests[1][1]
-    assert r.requests[1][2] is None  # DELETE and polls carry no body
+    assert r.methods() == ["GET", "DELETE", "GET", "GET"]
+    assert "api-version=2026-08-02-preview" in r.requests[0][1]  # the api-version that returns managedBy
+    assert "/operationresults/" in r.requests[2][1]
+    assert [body for _, _, body in r.requests] == [None] * 4  # DELETE and polls carry no body
     assert r.out == ""
     assert r.sleeps == [5, 5]
     assert r.all_played
@@ -230,13 +231,21 @@ def test_delete_polls_location_until_204():
 def test_delete_no_wait():
     r = az("delete_no_wait", "delete", *BINDING, "--yes", "--no-wait")
     assert r.exit_code == 0, r
-    assert r.methods() == ["DELETE"]
+    assert r.methods() == ["GET", "DELETE"]
 
 
 def test_delete_of_a_missing_binding_succeeds_with_a_warning():
     r = az("delete_missing", "delete", *BINDING, "-y")
     assert r.exit_code == 0, r
     assert "does not exist; nothing to delete" in r.err
+    assert r.methods() == ["GET"]  # read as missing: no DELETE is sent
+
+
+def test_delete_of_a_missing_binding_with_override_fleet_sends_the_delete_unread():
+    r = az("delete_missing_override_fleet", "delete", *BINDING, "-y", "--override-fleet")
+    assert r.exit_code == 0, r
+    assert "does not exist; nothing to delete" in r.err
+    assert r.methods() == ["DELETE"]
 
 
 def test_delete_conflict_says_to_wait_and_retry():
@@ -275,7 +284,7 @@ def test_delete_asks_on_a_terminal_and_deletes_on_yes(monkeypatch):
     monkeypatch.setattr(knack.prompting, "prompt_y_n", lambda msg, **kw: True)
     r = az("delete_lro", "delete", *BINDING)
     assert r.exit_code == 0, r
-    assert r.methods() == ["DELETE", "GET", "GET"]
+    assert r.methods() == ["GET", "DELETE", "GET", "GET"]
 
 
 @pytest.mark.parametrize("command", ["create", "show", "list", "delete", "update", "cleanup-fic", "generate-rbac"])

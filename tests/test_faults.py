@@ -94,6 +94,7 @@ def T503(**kw):
 
 CREATED = [r(GET_B, 404), r(PUT_B, 201), r(OP, 200), r(OP, 200), r(GET_B, 200)]   # the happy create
 DELETED = [r(DEL_B, 202), r(RESULT, 202), r(RESULT, 204)]                         # the happy delete
+READ_B = r(GET_B, 200)  # delete reads the binding first (managedBy, preview api-version)
 SERVICE_UNAVAILABLE = "(ServiceUnavailable) The service is temporarily unavailable. Please retry later."
 
 CASES = [
@@ -179,22 +180,22 @@ CASES = [
          state="Creating"),
     # -- delete (ib1 exists) -----------------------------------------------------------------
     Case("delete-429-on-delete", "delete", DELETE, [T429(route="binding", method="DELETE")], world="binding",
-         requests=[r(DEL_B, 429)] + DELETED, state=None, min_seconds=1.0),
+         requests=[READ_B, r(DEL_B, 429)] + DELETED, state=None, min_seconds=1.0),
     Case("delete-reset-after-delete-accepted-once", "delete", DELETE,
          [dict(kind="reset_after", route="binding", method="DELETE")], world="binding",
-         requests=[r(DEL_B, "reset after 202")] + DELETED, state=None),
+         requests=[READ_B, r(DEL_B, "reset after 202")] + DELETED, state=None),
     Case("delete-503-persistent-on-location-poll", "delete", DELETE, [T503(route="operationresult", times=None)],
          world="binding", rc=1, stderr=["was accepted", SERVICE_UNAVAILABLE, "{show}"],
-         requests=[r(DEL_B, 202)] + [r(RESULT, 503)] * 4, state="Deleting"),
+         requests=[READ_B, r(DEL_B, 202)] + [r(RESULT, 503)] * 4, state="Deleting"),
     Case("delete-lro-ends-failed-async-polling", "delete", DELETE,
          [dict(kind="lro_fail", route="binding", method="DELETE", code="DeleteFederatedCredentialFailed",
                message="Could not remove the federated identity credential from the identity.")],
          world="binding", rc=1, cluster_settings={"delete_lro_headers": "async"},
          stderr=["ended Failed", "(DeleteFederatedCredentialFailed) Could not remove", "{show}"],
-         requests=[r(DEL_B, 202), r(OP, 200), r(OP, 200)], state="Failed"),
+         requests=[READ_B, r(DEL_B, 202), r(OP, 200), r(OP, 200)], state="Failed"),
     Case("delete-reset-after-delete-accepted-persistent", "delete", DELETE,
          [dict(kind="reset_after", route="binding", method="DELETE", times=None)], world="binding", rc=1,
-         stderr=["accepted", "{show}"], requests=[r(DEL_B, "reset after 202")] * 4, state="Deleting"),
+         stderr=["accepted", "{show}"], requests=[READ_B] + [r(DEL_B, "reset after 202")] * 4, state="Deleting"),
     # -- generate-rbac -----------------------------------------------------------------------
     Case("rbac-identity-429", "generate-rbac", RBAC_FROM_IDENTITY, [T429(route="identity")],
          requests=[r(IDENT, 429), r(IDENT, 200)], min_seconds=1.0, output="rbac"),

@@ -68,8 +68,8 @@ class ArmClient:
         errors.check(response, ref, "read")
         return errors.body(response)
 
-    def list_bindings(self, ref):
-        return self._list(ref.url(collection=True), ref, BINDINGS_API_VERSION)
+    def list_bindings(self, ref, preview=False):
+        return self._list(ref.url(collection=True), ref, bindings_api_version(preview=preview))
 
     def put_binding(self, ref, body, wait=True, if_match=None):
         """Create or replace. With if_match, a 412 (someone else changed it) raises PreconditionFailed."""

@@ -53,7 +53,7 @@ STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 40
 
 
 def binding(name=NAME, state="Succeeded", identity_id=IDENTITY_ID, client_id=CLIENT_ID, etag="1",
-            rg=RG, cluster=CLUSTER, subjects=None):
+            rg=RG, cluster=CLUSTER, subjects=None, managed_by=None):
     resource = {
         "id": f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerService/"
               f"managedClusters/{cluster}/identityBindings/{name}",
@@ -69,6 +69,8 @@ def binding(name=NAME, state="Succeeded", identity_id=IDENTITY_ID, client_id=CLI
     }
     if subjects is not None:
         resource["properties"]["allowedSubjects"] = subjects
+    if managed_by is not None:  # top level, preview api-versions only (arm-api.md §3)
+        resource["managedBy"] = managed_by
     return resource
 
 
@@ -180,6 +182,30 @@ NEW_SUBJECTS = [{"namespaceSelector": {"matchLabels": [f"{NAMESPACE_NAME_LABEL}=
                  "serviceAccountSelector": {"matchLabels": ["app=api"]}}]
 UPDATE_BODY = {"properties": {"managedIdentity": {"resourceId": IDENTITY_ID}, "allowedSubjects": NEW_SUBJECTS}}
 
+# -- bindings that AKS Fleet Manager manages (top-level managedBy: an identity binding profile) ------
+FLEET_PROFILE_ID = (f"/subscriptions/{SUB}/resourceGroups/fleet-rg/providers/Microsoft.ContainerService/fleets/"
+                    "fleet1/identityBindingProfiles/profile1")
+MANAGED = binding(subjects=OLD_SUBJECTS, managed_by=FLEET_PROFILE_ID)
+MANAGED_UPDATE_BODY = {**UPDATE_BODY, "managedBy": FLEET_PROFILE_ID}
+FLEET_MANAGED = {
+    "show_managed_by": [hit("GET", PREVIEW_ITEM, 200, MANAGED)],
+    "list_managed_by": [
+        hit("GET", f"{BINDINGS}?{PREVIEW}", 200, {"value": [
+            MANAGED, binding(name="identitybinding2", client_id="a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d")]}),
+    ],
+    "delete_fleet_managed": [hit("GET", PREVIEW_ITEM, 200, MANAGED)],
+    "delete_override_fleet": [
+        hit("DELETE", ITEM, 202, binding(state="Deleting", etag="3"), {"Location": RESULT}),
+        hit("GET", RESULT, 204),
+    ],
+    "update_fleet_managed": [hit("GET", PREVIEW_ITEM, 200, MANAGED)],
+    "update_override_fleet": [
+        hit("GET", PREVIEW_ITEM, 200, MANAGED),
+        hit("PUT", PREVIEW_ITEM, 200, binding(subjects=NEW_SUBJECTS, managed_by=FLEET_PROFILE_ID, etag="2"),
+            sent=MANAGED_UPDATE_BODY),
+    ],
+}
+
 CASSETTES = {
     # Nothing may be sent: any request fails playback.
     "no_requests": [],
@@ -266,25 +292,32 @@ CASSETTES = {
     "list_cluster_not_found": [
         hit("GET", f"{BINDINGS}?{API}", 404, CLUSTER_404),
     ],
+    # delete reads the binding first with the preview api-version, which returns managedBy
     "delete_lro": [
+        hit("GET", PREVIEW_ITEM, 200, binding()),
         hit("DELETE", ITEM, 202, binding(state="Deleting", etag="3"), {"Location": RESULT}),
         hit("GET", RESULT, 202),
         hit("GET", RESULT, 204),
     ],
     "delete_no_wait": [
+        hit("GET", PREVIEW_ITEM, 200, binding()),
         hit("DELETE", ITEM, 202, binding(state="Deleting", etag="3"), {"Location": RESULT}),
     ],
     "delete_missing": [
+        hit("GET", PREVIEW_ITEM, 404, BINDING_404),
+    ],
+    "delete_missing_override_fleet": [
         hit("DELETE", ITEM, 204),
     ],
     "delete_conflict": [
+        hit("GET", PREVIEW_ITEM, 200, binding()),
         hit("DELETE", ITEM, 409, error(
             "OperationNotAllowed",
             "Operation is not allowed because there's an in progress update managed cluster operation "
             "on the managed cluster started at 2026-11-20T09:58:00Z.")),
     ],
     "delete_cluster_not_found": [
-        hit("DELETE", ITEM, 404, CLUSTER_404),
+        hit("GET", PREVIEW_ITEM, 404, CLUSTER_404),
     ],
     "rbac_from_binding": [
         hit("GET", ITEM, 200, binding()),
@@ -334,7 +367,7 @@ CASSETTES = {
         hit("GET", IDENTITY_URL, 404, IDENTITY_404),
     ],
     "delete_cleanup_fic": [
-        hit("GET", f"{BINDINGS}/ib1?{API}".replace(f"/{RG}/", "/rg1/").replace(f"/{CLUSTER}/", "/c1/"), 200,
+        hit("GET", f"{BINDINGS}/ib1?{PREVIEW}".replace(f"/{RG}/", "/rg1/").replace(f"/{CLUSTER}/", "/c1/"), 200,
             binding(name="ib1", rg="rg1", cluster="c1")),
         hit("DELETE", f"{BINDINGS}/ib1?{API}".replace(f"/{CLUSTER}/", "/c1/"), 202,
             binding(name="ib1", rg="rg1", cluster="c1", state="Deleting"), {"Location": RESULT}),
@@ -346,7 +379,7 @@ CASSETTES = {
         hit("DELETE", FIC_URL, 200),
     ],
     "delete_cleanup_fic_identity_gone": [
-        hit("GET", f"{BINDINGS}/ib1?{API}".replace(f"/{CLUSTER}/", "/c1/"), 200, binding(name="ib1", cluster="c1")),
+        hit("GET", f"{BINDINGS}/ib1?{PREVIEW}".replace(f"/{CLUSTER}/", "/c1/"), 200, binding(name="ib1", cluster="c1")),
         hit("DELETE", f"{BINDINGS}/ib1?{API}".replace(f"/{CLUSTER}/", "/c1/"), 202,
             binding(name="ib1", cluster="c1", state="Deleting"), {"Location": RESULT}),
         hit("GET", RESULT, 204),
@@ -360,6 +393,7 @@ CASSETTES = {
         hit("GET", OPERATION.replace("operations/0d4f", "operations/1e5a"), 200, op_status("Succeeded")),
         hit("GET", PREVIEW_ITEM, 200, binding(subjects=NEW_SUBJECTS, etag="3")),
     ],
+    **FLEET_MANAGED,
     "update_precondition_failed": [
         hit("GET", PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="1")),
         hit("PUT", PREVIEW_ITEM, 412, error(
@@ -403,7 +437,7 @@ CASSETTES["bad_input_unusual_names"] = [
     _unusual("GET", f"/resourceGroups/gr%C3%BCppe/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "grüppe")),
     _unusual("GET", f"/resourceGroups/%28prod%29/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "(prod)")),
     _unusual("GET", f"/resourceGroups/-x/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "-x")),
-    _unusual("DELETE", f"/resourceGroups/a..b/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "a..b")),
+    _unusual("GET", f"/resourceGroups/a..b/{_AKS}/cluster1/identityBindings/{NAME}", ("group", "a..b"), PREVIEW),
     _unusual("GET", f"/resourceGroups/gr%C3%BCppe/{_AKS}/cluster1/identityBindings", ("group", "grüppe")),
     _unusual("GET", f"/resourceGroups/rg1/{_AKS}/C_1/identityBindings/My_Binding-1",
              ("Microsoft.ContainerService/managedClusters", "C_1", "rg1")),

@@ -1,0 +1,122 @@
+"""Bindings that AKS Fleet Manager manages: shown on request, never changed by hand unless overridden."""
+import json
+
+import pytest
+import yaml
+
+from playback import CLUSTER, RECORDINGS, RG, run
+
+ITEM = ["-g", RG, "--cluster-name", CLUSTER, "-n", "identitybinding1"]
+PREVIEW = "api-version=2026-08-02-preview"
+
+
+def az(cassette, *args):
+    return run(cassette, "aks", "identity-binding", *args)
+
+
+def recorded_profile():
+    first = yaml.safe_load((RECORDINGS / "show_managed_by.yaml").read_text())["interactions"][0]
+    return json.loads(first["response"]["body"]["string"])["managedBy"]
+
+
+def test_show_managed_by_reads_the_preview_api_and_returns_the_profile():
+    r = az("show_managed_by", "show", *ITEM, "--show-managed-by")
+    assert r.exit_code == 0, r
+    assert PREVIEW in r.requests[0][1]
+    assert r.json()["managedBy"] == recorded_profile()
+
+
+def test_show_without_the_flag_stays_on_the_ga_api():
+    r = az("show", "show", *ITEM)
+    assert r.exit_code == 0, r
+    assert "preview" not in r.requests[0][1]
+    assert "managedBy" not in r.json()
+
+
+def test_list_managed_by_table_names_the_fleet_profile_and_marks_unmanaged_bindings():
+    r = az("list_managed_by", "list", "-g", RG, "--cluster-name", CLUSTER, "--show-managed-by", "-o", "table")
+    assert r.exit_code == 0, r
+    header, _, *rows = r.out.splitlines()
+    assert header.split()[-1] == "ManagedBy"
+    assert rows[0].endswith("fleet fleet1/profile1") and rows[1].endswith(" -")
+
+
+def test_list_managed_by_json_says_null_for_an_unmanaged_binding():
+    r = az("list_managed_by", "list", "-g", RG, "--cluster-name", CLUSTER, "--show-managed-by")
+    assert r.exit_code == 0, r
+    assert [b["managedBy"] for b in r.json()] == [recorded_profile(), None]
+
+
+def test_show_managed_by_without_a_cluster_is_refused_before_any_request():
+    r = az("no_requests", "list", "--managed-identity-resource-id",
+           "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/g/providers/"
+           "Microsoft.ManagedIdentity/userAssignedIdentities/id1", "--show-managed-by")
+    assert r.exit_code == 2, r
+    assert "--show-managed-by" in r.err and "--cluster-name" in r.err
+
+
+def test_delete_of_a_fleet_managed_binding_is_refused_naming_the_profile():
+    r = az("delete_fleet_managed", "delete", *ITEM, "--yes")
+    assert r.exit_code == 1, r
+    assert r.methods() == ["GET"]  # no DELETE was sent
+    assert "profile 'profile1' of fleet 'fleet1' (resource group 'fleet-rg')" in r.err
+    assert "az fleet identitybindingprofile apply" in r.err and "-f fleet1 -n profile1" in r.err
+    assert "--override-fleet" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_delete_with_override_fleet_deletes_without_reading():
+    r = az("delete_override_fleet", "delete", *ITEM, "--yes", "--override-fleet")
+    assert r.exit_code == 0, r
+    assert r.methods() == ["DELETE", "GET"]
+
+
+def test_update_of_a_fleet_managed_binding_is_refused_and_writes_nothing():
+    r = az("update_fleet_managed", "update", *ITEM, "--allow-namespace", "team-b")
+    assert r.exit_code == 1, r
+    assert r.methods() == ["GET"]
+    assert "Refusing to update" in r.err and "fleet 'fleet1'" in r.err
+
+
+def test_update_with_override_fleet_keeps_managed_by_in_the_body(tmp_path):
+    subjects = [{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-b"]},
+                 "serviceAccountSelector": {"matchLabels": ["app=api"]}},
+                {"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-c"]},
+                 "serviceAccountSelector": {"matchLabels": ["app=api"]}}]
+    path = tmp_path / "subjects.json"
+    path.write_text(json.dumps(subjects))
+    r = az("update_override_fleet", "update", *ITEM, "--allowed-subjects-from-file", str(path), "--override-fleet")
+    assert r.exit_code == 0, r
+    sent = r.requests[1][2]
+    assert sent["managedBy"] == recorded_profile()  # create-only: resent as read, never dropped
+    assert sent["properties"]["allowedSubjects"] == subjects
+
+
+# -- the managedBy value comes from the service: parsed without trusting it ------------------------
+
+def test_fleet_profile_is_read_from_a_fleet_identity_binding_profile_id():
+    from azext_identitybinding.ids import fleet_profile
+    p = fleet_profile("/subscriptions/s1/resourcegroups/RG/providers/microsoft.containerservice/Fleets/f/"
+                      "identityBindingProfiles/p")
+    assert (p.subscription, p.resource_group, p.fleet, p.profile) == ("s1", "RG", "f", "p")
+
+
+@pytest.mark.parametrize("value", [
+    None, 42, {"id": "x"}, "", "fleet1", "/subscriptions/s1/resourceGroups/g/providers/Microsoft.Other/things/t",
+    "/subscriptions/s1/providers/Microsoft.ContainerService/fleets/f/identityBindingProfiles/p",  # no group
+    "/subscriptions/s1/resourceGroups/g/providers/Microsoft.ContainerService/fleets/../identityBindingProfiles/p",
+    "/subscriptions/s1/resourceGroups/g/providers/Microsoft.ContainerService/fleets/f?x/identityBindingProfiles/p",
+    "/subscriptions/" + "a" * 10_000,
+])
+def test_anything_else_is_not_a_fleet_profile_and_never_raises(value):
+    from azext_identitybinding.ids import fleet_profile
+    assert fleet_profile(value) is None
+
+
+OTHER_MANAGER = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Other/things/t"
+
+
+@pytest.mark.parametrize("value, shown", [(None, "-"), ("", "-"), (OTHER_MANAGER, OTHER_MANAGER), (7, "7")])
+def test_the_table_column_shows_a_dash_or_the_manager_as_given(value, shown):
+    from azext_identitybinding._format import binding_table
+    assert binding_table({"name": "b", "managedBy": value})[0]["ManagedBy"] == shown
