@@ -14,7 +14,7 @@ RESOURCE_GRAPH_API_VERSION = "2022-10-01"            # POST /providers/Microsoft
 # Subscription states whose resources can be read (Warned and PastDue still serve reads); any other
 # state (Disabled, Deleted, or one Azure adds later) cannot be scanned and is named as such.
 READABLE_SUBSCRIPTION_STATES = ("Enabled", "Warned", "PastDue")
-# ARM's read-budget headers (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling)
+# ARM's read-budget header (Azure docs: "Understand how Azure Resource Manager throttles requests")
 REMAINING_READS_HEADER = "x-ms-ratelimit-remaining-subscription-reads"
 ARG_QUOTA_REMAINING_HEADER = "x-ms-user-quota-remaining"   # Resource Graph's own per-user quota
 ARG_QUOTA_RESETS_HEADER = "x-ms-user-quota-resets-after"   # hh:mm:ss

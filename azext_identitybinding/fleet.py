@@ -158,11 +158,16 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
     return ScanResult(bindings, unreadable, len(refs))
 
 
+def _sleep(seconds):
+    """time.sleep, looked up at each call, so that a patched sleep (the playback tests) is the one used."""
+    import time
+    time.sleep(seconds)
+
+
 def _pacer():
     import time
     from azext_identitybinding.pacing import Pacer
-    # time.sleep looked up at each call, so that a patched sleep (the playback tests) is the one used
-    return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=lambda seconds: time.sleep(seconds))
+    return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=_sleep)
 
 
 def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=()):

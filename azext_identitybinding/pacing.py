@@ -23,6 +23,7 @@ API:  pacer = Pacer(limit_s=..., clock=time.monotonic, sleep=time.sleep)
       retry = pacer.observe(key, status, headers, attempt)   after each answer; True: send it again
 Thread-safe: one pacer serves every worker of a scan.
 """
+import math
 import threading
 import time
 
@@ -49,7 +50,7 @@ def parse_seconds(value):
         seconds = float(str(value).strip())
     except (TypeError, ValueError):
         return None
-    if seconds != seconds or seconds < 0:  # NaN, negative
+    if math.isnan(seconds) or seconds < 0:
         return None
     return min(seconds, MAX_RETRY_AFTER)
 
@@ -65,7 +66,7 @@ def parse_duration(value):
     except ValueError:
         return None
     total = hours * 3600 + minutes * 60 + seconds
-    if total != total or total < 0 or hours < 0 or minutes < 0:
+    if math.isnan(total) or total < 0 or hours < 0 or minutes < 0:
         return None
     return min(total, MAX_RETRY_AFTER)
 
@@ -91,8 +92,9 @@ def _remaining(headers):
     return remaining if remaining >= 0 else None
 
 
-class _Budget:
-    """The mirror of one subscription's read bucket."""
+class _Budget:  # pylint: disable=too-few-public-methods,too-many-instance-attributes
+    """The mirror of one subscription's read bucket: a record the Pacer updates under its lock (the
+    fields are the state of one bucket; splitting them would only spread it)."""
 
     def __init__(self, now):
         self.tokens = None          # None: no reading yet (start fast)

@@ -390,3 +390,15 @@ def test_bad_subscription_combinations_are_refused_before_any_request(args, mess
     r = az("no_requests", "list", "--managed-identity-resource-id", IDENTITY_ID, *args)
     assert r.exit_code == 2, r
     assert message in r.err and r.requests == []
+
+
+def test_subscription_names_resolve_from_the_login_cache_and_only_guids_are_sent():
+    from unittest import mock
+    from azure.cli.core._profile import Profile
+    cached = [{"id": SUB2, "name": "Team A"}, {"id": "../../evil", "name": "Evil"}]
+    with mock.patch.object(Profile, "load_cached_subscriptions", lambda self, *a, **kw: cached):
+        r = az("list_other_subscription", "list", "-g", RG, "--cluster-name", CLUSTER, "--subscription", "team a")
+        assert r.exit_code == 0, r
+        assert f"/subscriptions/{SUB2}/" in r.requests[0][1]
+        r = az("no_requests", "list", "-g", RG, "--cluster-name", CLUSTER, "--subscription", "Evil")
+        assert r.exit_code == 2 and r.requests == [], r  # a cached id that is not a GUID is never sent

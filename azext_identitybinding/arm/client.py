@@ -212,8 +212,10 @@ class ArmClient:
     def _list(self, url, ref, api_version, pacer=None):
         items = []
         while url:
-            response = self._read(url, api_version, pacer, ref) if pacer else self.send("GET", url,
-                                                                                       api_version=api_version)
+            if pacer:
+                response = self._read(url, api_version, pacer, ref)
+            else:
+                response = self.send("GET", url, api_version=api_version)
             errors.check(response, ref, "list")
             page = errors.body(response)
             items.extend(page.get("value") or [])

@@ -108,6 +108,7 @@ class IdentityRef:
         return f"'{self.identity_id}'"
 
 
+@dataclass
 class SubscriptionsRef:
     """The subscriptions the login can see (GET /subscriptions), as messages name them."""
 
@@ -118,6 +119,7 @@ class SubscriptionsRef:
         return "the subscriptions of the login"
 
 
+@dataclass
 class GraphRef:
     """An Azure Resource Graph query, as messages name it."""
 
