@@ -117,7 +117,7 @@ def _fleet_list(cmd, resource_group_name, identity_id, subscriptions=None, all_s
         _fail_after_output(cmd.cli_ctx, AzureResponseError(
             f"Incomplete answer: {fleet.describe_gaps(result)} (see the warnings above); the bindings printed "
             "come from the others. Get read access to them, or retry if they were throttled."))
-    if all_subscriptions or len(scope or []) > 1:  # each binding with its subscription
+    if all_subscriptions or len(set(scope or [])) > 1:  # each binding with its subscription
         return [{**b, "subscriptionId": part(b.get("id"), "subscriptions").lower()} for b in result.bindings]
     return result.bindings
 

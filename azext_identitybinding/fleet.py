@@ -24,6 +24,7 @@ logger = get_logger(__name__)
 # Seconds a whole scan may spend (most of it waiting for ARM's read budget: 2,000 clusters in one
 # subscription need about 70 s at the documented 25 reads/s); a read not sent by then is "unreadable".
 FLEET_TIME_LIMIT = 20 * 60
+GRAPH_SUBSCRIPTION_BATCH = 1000  # Resource Graph takes at most 1,000 subscriptions a query
 ARG = "Azure Resource Graph"
 PER_SUBSCRIPTION = "per-subscription listing"
 
@@ -85,8 +86,10 @@ def discover(client, subscriptions, resource_group=None):
     from azure.core.exceptions import AzureError
     wanted = set(subscriptions)
     if len(wanted) > 1:
+        ordered = sorted(wanted)
         try:
-            rows = client.query_clusters(sorted(wanted))
+            rows = [row for start in range(0, len(ordered), GRAPH_SUBSCRIPTION_BATCH)
+                    for row in client.query_clusters(ordered[start:start + GRAPH_SUBSCRIPTION_BATCH])]
         except (AzCLIError, AzureError) as ex:
             logger.warning("Azure Resource Graph could not be used (%s); listing the clusters of each of the "
                            "%d subscriptions from ARM instead.", ex, len(wanted))
@@ -186,6 +189,15 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
                           and s not in named]
     else:
         subscriptions = list(dict.fromkeys(s.lower() for s in subscription_ids))
+        if len(subscriptions) > 1:
+            # Resource Graph answers for a subscription the login cannot read with no rows, as for one
+            # without clusters: check the given ids against what the login can see, and name the others.
+            visible, unreadable_visible = visible_subscriptions(client)
+            states = {u["subscription"]: u for u in unreadable_visible}
+            unreadable_subs = [states.get(s) or {"subscription": s, "name": "", "error": "this login cannot see "
+                                                 "the subscription (check the id, and `az account list`)."}
+                               for s in subscriptions if s not in visible]
+            subscriptions = [s for s in subscriptions if s in visible]
     refs, unlisted, how = discover(client, subscriptions, resource_group_name)
     unreadable_subs += unlisted
     pacer = _pacer()

@@ -402,3 +402,61 @@ def test_subscription_names_resolve_from_the_login_cache_and_only_guids_are_sent
         assert f"/subscriptions/{SUB2}/" in r.requests[0][1]
         r = az("no_requests", "list", "-g", RG, "--cluster-name", CLUSTER, "--subscription", "Evil")
         assert r.exit_code == 2 and r.requests == [], r  # a cached id that is not a GUID is never sent
+
+
+@pytest.mark.parametrize("other, why", [(SUB2, "this login cannot see the subscription"),
+                                        (SUB4, "the subscription is Disabled")])
+def test_given_subscriptions_the_login_cannot_read_are_named_not_silently_empty(other, why):
+    r = az("fleet_subscription_not_visible", "list", "--managed-identity-resource-id", IDENTITY_ID,
+           "--subscription", SUB, other)
+    assert r.exit_code == 1, r
+    assert [b["name"] for b in r.json()] == ["ib1"]  # the partial answer is printed
+    assert f"Could not scan subscription '{other}'" in r.err and why in r.err
+    assert "1 subscription(s) could not be scanned" in r.err
+    assert graph_bodies(r) == []  # one readable subscription left: ARM's own list
+
+
+def test_a_truncated_resource_graph_answer_is_not_trusted():
+    r = az("fleet_graph_truncated", "list", "--managed-identity-resource-id", IDENTITY_ID, "--all-subscriptions")
+    assert r.exit_code == 0, r
+    assert [b["name"] for b in r.json()] == ["ib1", "ib6"]  # c6 was missing from the truncated answer
+    assert "truncated" in r.err and "listing the clusters of each" in r.err
+    assert r.all_played
+
+
+class _FakeClient:
+    progress = None
+
+    def __init__(self, fail=None):
+        self.queries, self.fail = [], fail
+
+    def query_clusters(self, subscriptions):
+        self.queries.append(list(subscriptions))
+        if self.fail:
+            raise self.fail
+        return [{"id": f"/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.ContainerService/"
+                       f"managedClusters/c", "name": "c"} for s in subscriptions]
+
+    def list_clusters(self, subscription_id, resource_group=None):
+        return []
+
+
+def test_resource_graph_is_asked_about_at_most_1000_subscriptions_at_a_time():
+    from azext_identitybinding import fleet
+    subs = [f"{i:08x}-0000-4000-8000-000000000000" for i in range(2500)]
+    client = _FakeClient()
+    refs, unreadable, how = fleet.discover(client, subs)
+    assert [len(q) for q in client.queries] == [1000, 1000, 500]
+    assert sorted(s for q in client.queries for s in q) == sorted(subs)
+    assert len(refs) == 2500 and unreadable == [] and how == fleet.ARG
+
+
+@pytest.mark.parametrize("error", ["AzureInternalError", "ServiceRequestError"])
+def test_any_resource_graph_failure_falls_back(error):
+    from azure.cli.core import azclierror
+    from azure.core import exceptions
+    from azext_identitybinding import fleet
+    failure = getattr(azclierror, error, None) or getattr(exceptions, error)
+    client = _FakeClient(fail=failure("boom"))
+    refs, unreadable, how = fleet.discover(client, [SUB, SUB2])
+    assert how == fleet.PER_SUBSCRIPTION and refs == [] and unreadable == []

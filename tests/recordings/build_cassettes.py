@@ -837,9 +837,9 @@ def graph_row(sub, rg, name, id_casing=None):
     return {"id": id_casing(cid) if id_casing else cid, "name": name, "resourceGroup": rg, "subscriptionId": sub}
 
 
-def graph_page(rows, token=None, total=None, headers=None):
+def graph_page(rows, token=None, total=None, headers=None, truncated=False):
     page = {"totalRecords": total if total is not None else len(rows), "count": len(rows), "data": rows,
-            "facets": [], "resultTruncated": "false"}
+            "facets": [], "resultTruncated": "true" if truncated else "false"}
     if token:
         page["$skipToken"] = token
     return hit("POST", GRAPH, 200, page, {**QUOTA, **(headers or {})})
@@ -900,9 +900,11 @@ SCALE_CASSETTES = {
         sub_bindings(SUB, "rg1", "c1", [IB1]),
         sub_bindings(SUB3, "rg6", "c6", [IB6]),
     ],
-    # --subscription A B: Resource Graph answers 429 once (the transport waits Retry-After), then one
-    # cluster's read is throttled by ARM (the pacer holds the subscription for Retry-After, sends it again).
+    # --subscription A B: both checked against what the login can see; Resource Graph answers 429 once
+    # (the transport waits Retry-After), then one cluster's read is throttled by ARM (the pacer holds the
+    # subscription for Retry-After, sends it again).
     "fleet_subscriptions_throttled": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
         hit("POST", GRAPH, 429, error("RateLimiting", "Please provide below info when asking for support: "
                                       "timestamp = 2026-12-02T10:00:00.0000000Z, correlationId = "
                                       "5b2f1c3e-0000-4000-8000-000000000000."),
@@ -912,6 +914,22 @@ SCALE_CASSETTES = {
         hit("GET", sub_bindings_url(SUB3, "rg6", "c6"), 429, THROTTLED,
             {"Retry-After": "3", REMAINING_READS_HEADER: "0"}),
         sub_bindings(SUB3, "rg6", "c6", [IB6], {REMAINING_READS_HEADER: "74"}),
+    ],
+    # --subscription A B where the login cannot see B: B is named (Resource Graph would answer for it
+    # with no rows, as for a subscription without clusters), A is listed from ARM.
+    "fleet_subscription_not_visible": [
+        subscriptions((SUB, "Platform"), (SUB4, "Old", "Disabled")),
+        sub_clusters(SUB, ("rg1", "c1")),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+    ],
+    # Resource Graph marks its answer truncated: not trusted, each subscription is listed from ARM.
+    "fleet_graph_truncated": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page([graph_row(SUB, "rg1", "c1")], total=2, truncated=True),
+        sub_clusters(SUB, ("rg1", "c1")),
+        sub_clusters(SUB3, ("rg6", "c6")),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+        sub_bindings(SUB3, "rg6", "c6", [IB6]),
     ],
     # list --cluster-name with one --subscription: the cluster of that subscription
     "list_other_subscription": [
