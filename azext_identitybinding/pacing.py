@@ -8,12 +8,12 @@ empty. The pacer keeps a mirror of each subscription's bucket:
 
 * start fast: until a subscription has reported its budget, reads go out at once (the worker pool
   is the only limit);
-* each answer's remaining-reads header resets the mirror; between answers the mirror refills at the
-  refill rate learned from successive headers (DEFAULT_REFILL until learned) and loses one token per
-  read let through. A read waits while the mirror is below RESERVE (the reads in flight are charged
-  before their answers come back, so a small reserve avoids running the real bucket dry);
-* a 429 empties the mirror, blocks the subscription until Retry-After has passed (every worker of
-  that subscription waits, not only the throttled one), lowers the refill estimate, and asks for the
+* each answer's remaining-reads header resets the mirror (less the reads still in flight, which may
+  not have been charged yet); between answers the mirror refills at the refill rate learned from
+  successive headers (DEFAULT_REFILL until learned) and loses one token per read let through. A read
+  waits while the mirror is below RESERVE;
+* a 429 blocks the subscription until Retry-After has passed (every worker of that subscription
+  waits, not only the throttled one), lowers the refill estimate once per episode, and asks for the
   read to be sent again: a read never fails for throttling while time remains;
 * 5xx/408 answers are retried too, at most TRANSIENT_RETRIES times, after Retry-After or a backoff;
 * everything stops at the deadline (`limit_s` after the pacer was made): `wait` raises OutOfTime.
@@ -21,6 +21,7 @@ empty. The pacer keeps a mirror of each subscription's bucket:
 API:  pacer = Pacer(limit_s=..., clock=time.monotonic, sleep=time.sleep)
       pacer.wait(key)                               before each request (blocks; may raise OutOfTime)
       retry = pacer.observe(key, status, headers, attempt)   after each answer; True: send it again
+                                                    (status None: no answer; call it for every wait)
 Thread-safe: one pacer serves every worker of a scan.
 """
 import math
@@ -102,8 +103,9 @@ class _Budget:  # pylint: disable=too-few-public-methods,too-many-instance-attri
         self.cap = None             # most tokens ever reported (the bucket's size, as far as we know)
         self.refill = DEFAULT_REFILL
         self.blocked_until = now
-        self.anchor = None          # (time, remaining, grants) of the last refill sample
-        self.grants = 0             # reads let through so far
+        self.anchor = None          # (time, remaining, answered) of the last refill sample
+        self.in_flight = 0          # reads let through and not answered yet
+        self.answered = 0           # reads answered (not 429): each took a token
         self.throttled = 0          # 429s seen
 
     def level(self, now):
@@ -152,7 +154,7 @@ class Pacer:
                     if level is None or level >= RESERVE:
                         if level is not None:
                             budget.tokens, budget.at = level - 1, now
-                        budget.grants += 1
+                        budget.in_flight += 1
                         return
                     delay = (RESERVE - level) / budget.refill
                 delay = max(min(delay, self.deadline - now), 0.001)
@@ -162,10 +164,16 @@ class Pacer:
                 self._floor = max(self._floor, now + delay)
 
     def observe(self, key, status, headers=None, attempt=1):
-        """Record an answer to a read for `key`; True if the read should be sent again (after `wait`)."""
+        """Record the answer to a read `wait` let through for `key` (status None: it got no answer, e.g.
+        the connection failed); True if the read should be sent again (after `wait`)."""
         with self._lock:
             now = self._now()
             budget = self._budget(key, now)
+            budget.in_flight = max(0, budget.in_flight - 1)
+            if status is None:
+                return False
+            if status != 429:
+                budget.answered += 1
             remaining = _remaining(headers)
             if remaining is not None:
                 self._learn(budget, now, remaining)
@@ -173,11 +181,12 @@ class Pacer:
                 budget.throttled += 1
                 pause = parse_seconds(_header(headers, "retry-after"))
                 pause = DEFAULT_RETRY_AFTER if pause is None else pause
+                if now >= budget.blocked_until:  # a new episode (the reads in flight get their 429s too)
+                    budget.refill = max(MIN_REFILL, budget.refill * THROTTLED_REFILL_FACTOR)
                 budget.blocked_until = max(budget.blocked_until, now + pause)
                 # Retry-After is when the service expects to take reads again: the first may go then,
-                # the rest at the refill rate (lowered, since the mirror ran the real bucket dry).
-                budget.tokens, budget.at = float(RESERVE), now + pause
-                budget.refill = max(MIN_REFILL, budget.refill * THROTTLED_REFILL_FACTOR)
+                # the rest at the refill rate (lowered: the mirror let the real bucket run dry).
+                budget.tokens, budget.at = float(RESERVE), budget.blocked_until
                 budget.anchor = None
                 return now + pause < self.deadline
             if status in TRANSIENT:
@@ -194,18 +203,20 @@ class Pacer:
         """A budget reading: reset the mirror to it, and learn the refill rate from readings apart in
         time taken while the bucket was below its cap (a full bucket does not show its refill)."""
         budget.cap = remaining if budget.cap is None else max(budget.cap, remaining)
-        budget.tokens, budget.at = float(remaining), now
+        # The reads still in flight may not have been charged when this answer's count was taken:
+        # assume they were not (at worst the mirror runs a few tokens behind the real bucket).
+        budget.tokens, budget.at = float(remaining - budget.in_flight), now
         below_cap = remaining < 0.9 * budget.cap
         if budget.anchor is None or not below_cap:
-            budget.anchor = (now, remaining, budget.grants) if below_cap else None
+            budget.anchor = (now, remaining, budget.answered) if below_cap else None
             return
-        then, was, grants_then = budget.anchor
+        then, was, answered_then = budget.anchor
         if now - then < SAMPLE_SECONDS:
             return
-        sample = (remaining - was + (budget.grants - grants_then)) / (now - then)
+        sample = (remaining - was + (budget.answered - answered_then)) / (now - then)
         if sample > 0:
             budget.refill = min(MAX_REFILL, max(MIN_REFILL, 0.5 * budget.refill + 0.5 * sample))
-        budget.anchor = (now, remaining, budget.grants)
+        budget.anchor = (now, remaining, budget.answered)
 
     def throttled(self):
         """{key: number of 429 answers} for the keys that were throttled."""

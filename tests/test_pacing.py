@@ -197,3 +197,49 @@ def test_threads_share_one_pacer():
     for t in threads:
         t.join(timeout=30)
     assert failures == [] and not any(t.is_alive() for t in threads)
+
+
+def test_32_threads_with_latency_follow_the_bucket_without_running_it_dry():
+    """Real threads and clock, scaled down from the benchmark (2,000 reads, 250/25 per second, 50 ms):
+    a bucket of 50 refilled at 250 a second, 550 reads by 32 workers with 10 ms latency. The reads in
+    flight must be counted against the mirror: without that, the 32 workers run the bucket dry again
+    and again (tens of 429s, and the pace collapses)."""
+    lock = threading.Lock()
+    bucket = Bucket(time.monotonic, cap=50, refill=250.0)
+    pacer = Pacer(60)
+    failures = []
+
+    def read(_):
+        attempt = 0
+        while True:
+            attempt += 1
+            pacer.wait(SUB)
+            time.sleep(0.005)
+            with lock:
+                status, headers = bucket.read()
+            time.sleep(0.005)
+            if not pacer.observe(SUB, status, headers, attempt):
+                if status != 200:
+                    failures.append(status)
+                return
+
+    from concurrent.futures import ThreadPoolExecutor
+    start = time.monotonic()
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(read, range(550)))
+    took = time.monotonic() - start
+    assert failures == []
+    assert bucket.throttled <= 5, bucket.throttled
+    assert took < 3 * (500 / 250), took  # the floor is 2 s; generous for a loaded machine
+
+
+def test_a_read_without_an_answer_is_no_longer_in_flight():
+    clock = Clock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        pacer.wait(SUB)
+        assert pacer.observe(SUB, None) is False
+    pacer.wait(SUB)
+    pacer.observe(SUB, 200, {pacing.REMAINING_READS: "100"})
+    budget = pacer._budgets[SUB]  # pylint: disable=protected-access
+    assert budget.in_flight == 0 and budget.tokens == 100

@@ -242,7 +242,11 @@ class ArmClient:
                 from azure.cli.core.azclierror import AzureResponseError
                 raise AzureResponseError("not read: the fleet scan's time limit was reached while waiting for "
                                          "ARM's read budget.") from None
-            response = self.send("GET", url, api_version=api_version, retry_status=0)
+            try:
+                response = self.send("GET", url, api_version=api_version, retry_status=0)
+            except BaseException:
+                pacer.observe(ref.subscription_id, None)  # no answer: the read is no longer in flight
+                raise
             if not pacer.observe(ref.subscription_id, response.status_code, response.headers, attempt):
                 return response
 
