@@ -101,6 +101,9 @@ def discover(client, subscriptions, resource_group=None):
                            len(wanted))
             return refs, [], ARG
     refs, unreadable = [], []
+    if len(wanted) == 1:  # one subscription: its errors are the command's (a missing -g is exit 3, as before)
+        sub = next(iter(wanted))
+        return [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)], [], PER_SUBSCRIPTION
     for sub in subscriptions:
         try:
             refs += [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)]

@@ -460,3 +460,9 @@ def test_any_resource_graph_failure_falls_back(error):
     client = _FakeClient(fail=failure("boom"))
     refs, unreadable, how = fleet.discover(client, [SUB, SUB2])
     assert how == fleet.PER_SUBSCRIPTION and refs == [] and unreadable == []
+
+
+def test_fleet_view_of_a_missing_group_in_one_subscription_is_not_found():
+    r = az("fleet_group_not_found", "list", "-g", "nogroup", "--managed-identity-resource-id", IDENTITY_ID)
+    assert r.exit_code == 3, r
+    assert "Resource group 'nogroup' was not found" in r.err and r.all_played

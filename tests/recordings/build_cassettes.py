@@ -931,6 +931,12 @@ SCALE_CASSETTES = {
         sub_bindings(SUB, "rg1", "c1", [IB1]),
         sub_bindings(SUB3, "rg6", "c6", [IB6]),
     ],
+    # one subscription, -g of a group that does not exist: not found (exit 3), as before issue 13
+    "fleet_group_not_found": [
+        hit("GET", f"{ARM}/subscriptions/{SUB}/resourceGroups/nogroup/providers/Microsoft.ContainerService/"
+                   f"managedClusters?{CLUSTERS_API}", 404,
+            error("ResourceGroupNotFound", "Resource group 'nogroup' could not be found.")),
+    ],
     # list --cluster-name with one --subscription: the cluster of that subscription
     "list_other_subscription": [
         sub_bindings(SUB2, RG, CLUSTER, [binding()]),
