@@ -466,3 +466,12 @@ def test_fleet_view_of_a_missing_group_in_one_subscription_is_not_found():
     r = az("fleet_group_not_found", "list", "-g", "nogroup", "--managed-identity-resource-id", IDENTITY_ID)
     assert r.exit_code == 3, r
     assert "Resource group 'nogroup' was not found" in r.err and r.all_played
+
+
+def test_the_help_states_the_scan_time_limit_the_code_uses():
+    from azext_identitybinding._help import HELP
+    from azext_identitybinding.fleet import FLEET_TIME_LIMIT
+    for command in ("list", "cleanup-fic"):
+        text = " ".join(HELP[f"aks identity-binding {command}"].split())
+        assert f"after {FLEET_TIME_LIMIT // 60} minutes" in text, command
+        assert "cannot see cannot be" in text, command
