@@ -16,6 +16,8 @@ def _row(binding):
         ("ProvisioningState", props.get("provisioningState", "")),
         ("OidcIssuerUrl", (props.get("oidcIssuer") or {}).get("oidcIssuerUrl", "")),
     ])
+    if "subscriptionId" in binding:  # the fleet view over several subscriptions
+        row["Subscription"] = binding["subscriptionId"]
     if "managedBy" in binding:  # read (--show-managed-by): say who manages it, "-" when nothing does
         row["ManagedBy"] = _manager(binding["managedBy"])
     return row
