@@ -137,3 +137,14 @@ def load_arguments(loader, _):
                    help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
                         "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
                         "Repeatable.")
+        # --target-resource: may the identity read the resource the workload reads (a Key Vault, ...)?
+        from azure.cli.core.commands.parameters import get_enum_type
+        from azext_identitybinding.constants import KEYVAULT_ACCESS
+        c.argument("target_resource", options_list=["--target-resource"], type=v.target_resource_id,
+                   arg_group="Target resource",
+                   help="Resource ID of what the workload reads, e.g. a Key Vault: checks that the identity's "
+                        "object id may read it (a vault's Azure RBAC role assignments or access policies; for "
+                        "other resources, that a role is assigned there). Needs --cluster-name.")
+        c.argument("target_permission", options_list=["--target-permission"],
+                   arg_type=get_enum_type(list(KEYVAULT_ACCESS)), arg_group="Target resource",
+                   help="With a Key Vault as --target-resource: what the workload reads from it. Default: secrets.")

@@ -10,6 +10,11 @@ BINDINGS_PREVIEW_API_VERSION = "2026-08-02-preview"  # adds allowedSubjects and 
 CLUSTERS_API_VERSION = BINDINGS_API_VERSION          # managedClusters: the same resource provider
 IDENTITY_API_VERSION = "2024-11-30"                  # Microsoft.ManagedIdentity (identities, FICs)
 
+# `check --target-resource`: the resource a workload reads, and who may read it
+AUTHORIZATION_API_VERSION = "2022-04-01"  # Microsoft.Authorization roleAssignments and roleDefinitions (GA)
+KEYVAULT_API_VERSION = "2023-07-01"       # Microsoft.KeyVault/vaults (GA; the fields read are unchanged since)
+VAULT_TYPE = "Microsoft.KeyVault/vaults"
+
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 FIC_NAME = "aks-identity-binding"  # the federated credential AKS creates (and leaves) on a bound identity
 FIC_LIMIT = 20                     # federated credentials per user-assigned identity
@@ -38,3 +43,14 @@ ROOT_CA = "kube-root-ca.crt"        # the ConfigMap every namespace needs for th
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"     # on what generate-rbac emits, with MANAGED_BY
 MANAGED_BY = "azext-identitybinding"
+
+# -- Key Vault data-plane access, per kind of object (`check --target-permission`) --------------
+# kind: (the data action a read needs under Azure RBAC, the built-in role that grants it, the access
+# policy permission that does, the `az keyvault set-policy` option that sets it)
+KEYVAULT_ACCESS = {
+    "secrets": ("Microsoft.KeyVault/vaults/secrets/getSecret/action", "Key Vault Secrets User", "get",
+                "secret_permissions"),
+    "keys": ("Microsoft.KeyVault/vaults/keys/read", "Key Vault Crypto User", "get", "key_permissions"),
+    "certificates": ("Microsoft.KeyVault/vaults/certificates/read", "Key Vault Certificate User", "get",
+                     "certificate_permissions"),
+}

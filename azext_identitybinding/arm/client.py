@@ -6,6 +6,7 @@ the preview-only fields `allowedSubjects` and `managedBy`.
 from urllib.parse import urlsplit
 
 from azext_identitybinding.arm import errors, lro
+from azext_identitybinding.arm.access import AccessReads
 from azext_identitybinding.arm.refs import (BindingRef, ClustersRef, IdentityRef, SafePath, cluster_url, fic_url,
                                             identity_url)
 from azext_identitybinding.constants import (BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION,
@@ -23,7 +24,7 @@ def bindings_api_version(body=None, preview=False):
     return BINDINGS_PREVIEW_API_VERSION if preview or sends_preview else BINDINGS_API_VERSION
 
 
-class ArmClient:
+class ArmClient(AccessReads):
     """ARM requests for one subscription, on the CLI's own pipeline settings.
 
     The constructor signature is what `get_mgmt_service_client` expects of a track-2 client,
