@@ -107,6 +107,7 @@ def load_arguments(loader, _):
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
                         "comes from Azure, required with --include-sa and --client-id.")
 
+    _check_target_arguments(loader, v)
     with loader.argument_context("aks identity-binding check") as c:
         c.argument("resource_group_name", arg_type=group_type, required=False,
                    help="Name of the resource group of the cluster (required with --cluster-name).")
@@ -137,9 +138,13 @@ def load_arguments(loader, _):
                    help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
                         "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
                         "Repeatable.")
-        # --target-resource: may the identity read the resource the workload reads (a Key Vault, ...)?
-        from azure.cli.core.commands.parameters import get_enum_type
-        from azext_identitybinding.constants import KEYVAULT_ACCESS
+
+
+def _check_target_arguments(loader, v):
+    """check --target-resource / --target-permission: may the identity read what the workload reads?"""
+    from azure.cli.core.commands.parameters import get_enum_type
+    from azext_identitybinding.constants import KEYVAULT_ACCESS
+    with loader.argument_context("aks identity-binding check") as c:
         c.argument("target_resource", options_list=["--target-resource"], type=v.target_resource_id,
                    arg_group="Target resource",
                    help="Resource ID of what the workload reads, e.g. a Key Vault: checks that the identity's "

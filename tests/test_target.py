@@ -382,3 +382,11 @@ def test_parse_target_id_keeps_names_and_canonical_keys():
     rid = parse_target_id(f"/SUBSCRIPTIONS/{SUB}/resourcegroups/My.RG//providers/Microsoft.Storage/"
                           "storageAccounts/St1/")
     assert str(rid) == f"/subscriptions/{SUB}/resourceGroups/My.RG/providers/Microsoft.Storage/storageAccounts/St1"
+
+
+def test_a_target_that_is_not_there_fails_with_its_group_listing():
+    facts = _facts(assignments=Got(error="not found", missing=True))
+    facts.target.target_resource = STORAGE_ID
+    [found] = target_rules.check_target_access(facts)
+    assert found["status"] == "fail" and "does not exist" in found["detail"]
+    assert found["fix"] == f"az resource list -g {RG} -o table"

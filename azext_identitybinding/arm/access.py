@@ -16,7 +16,8 @@ DEFINITION_HINT = ("Reading a role definition needs 'Microsoft.Authorization/rol
                    "'Reader' role).")
 
 
-class AccessReads:
+# A mixin of ArmClient, which defines send() and _list(): pylint cannot see them from here.
+class AccessReads:  # pylint: disable=no-member
     """The target resource and who may use it. Needs `send` and `_list` (ArmClient)."""
 
     def get_vault(self, vault_id):

@@ -110,15 +110,14 @@ class IdentityRef:
 
 # -- `check --target-resource`: the target, its role assignments and their role definitions ----------
 
+@dataclass
 class ScopeRef:
     """A resource (or scope) read for `check --target-resource`, described the way error messages need it."""
 
+    scope: str
+    read_hint: str
     cluster = None
     name = None
-
-    def __init__(self, scope, read_hint):
-        self.scope = scope
-        self.read_hint = read_hint
 
     def describe(self):
         return f"'{self.scope}'"

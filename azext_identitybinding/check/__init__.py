@@ -1,9 +1,10 @@
 """`az aks identity-binding check`: run every rule over the gathered facts, in a stable order.
 
-Pure: azure_rules.py, target_rules.py (--target-resource) and cluster_rules.py hold the rules, registered in rules.py; facts.py the facts
-they read; gather.py (the only module here that reads anything) fills them. Items are
-{check, status, detail, fix}, status one of pass | warn | fail | skip. A rule whose facts could not
-be had says so as a skip, never as a failure; every fail carries the command that fixes it.
+Pure: azure_rules.py, target_rules.py (--target-resource) and cluster_rules.py hold the rules,
+registered in rules.py; facts.py the facts they read; gather.py (the only module here that reads
+anything) fills them. Items are {check, status, detail, fix}, status one of pass | warn | fail |
+skip. A rule whose facts could not be had says so as a skip, never as a failure; every fail carries
+the command that fixes it.
 """
 from azext_identitybinding.check import azure_rules, cluster_rules, rules, target_rules
 from azext_identitybinding.check.facts import item

@@ -131,8 +131,8 @@ def _vault_rbac(facts, name, kind):
     mode = "uses Azure RBAC"
     fix = commandline.role_assignment_create(ident.object_id, role, t.target_resource)
     if not got.ok:
-        return item(CHECK, "skip", f"{name} {mode}, but " + why_not(got, f"the role assignments of object id "
-                                                                          f"{ident.object_id}"))
+        what = f"the role assignments of object id {ident.object_id}"
+        return item(CHECK, "skip", f"{name} {mode}, but {why_not(got, what)}")
     found = _assignments(facts)
     unread = [a for a in found if a.definition is None]
     granting = [a for a in found if a.definition is not None and role_grants(a.definition, action)]
