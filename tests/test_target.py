@@ -390,3 +390,65 @@ def test_a_target_that_is_not_there_fails_with_its_group_listing():
     [found] = target_rules.check_target_access(facts)
     assert found["status"] == "fail" and "does not exist" in found["detail"]
     assert found["fix"] == f"az resource list -g {RG} -o table"
+
+
+# -- gather: what is read, and when -------------------------------------------------------------------
+
+class _FakeClient:
+    """Records the target reads; role definitions wait on a barrier, so they pass only when all are in
+    flight at once."""
+
+    def __init__(self, assignments, barrier=None):
+        self.assignments, self.barrier, self.calls = assignments, barrier, []
+
+    def list_role_assignments(self, scope, principal):
+        self.calls.append(("assignments", scope, principal))
+        return self.assignments
+
+    def get_role_definition(self, definition_id):
+        self.calls.append(("definition", definition_id))
+        if self.barrier:
+            self.barrier.wait()
+        return {"id": definition_id}
+
+
+def test_each_distinct_role_definition_is_read_once_and_all_at_once():
+    import threading
+    from azext_identitybinding.check.gather import gather_target
+    other = "21090545-7ca7-4776-b22c-e363652d74d2"
+    assignments = [_assignment(VAULT_ID), _assignment(f"/subscriptions/{SUB}"), _assignment(VAULT_ID, other),
+                   _assignment(VAULT_ID.upper() + "/secrets/s1")]
+    assignments[1]["properties"]["roleDefinitionId"] = assignments[1]["properties"]["roleDefinitionId"].upper()
+    client = _FakeClient(assignments, threading.Barrier(2, timeout=5))
+    found = gather_target(client, _facts(_rbac_vault()))
+    assert client.calls[0] == ("assignments", VAULT_ID, OBJECT_ID)
+    assert sorted(c[1].rsplit("/", 1)[-1] for c in client.calls[1:]) == [other, "4633458b-17de-408a-b874-0445c86b69e6"]
+    assert all(g.ok for g in found["role_definitions"].values()) and len(found["role_definitions"]) == 2
+
+
+@pytest.mark.parametrize("vault, object_id", [
+    (Got({"properties": {"enableRbacAuthorization": False}}), OBJECT_ID),  # access policies: the vault says it all
+    (Got({"properties": {}}), OBJECT_ID),  # absent: access policies, as on older vaults
+    (Got(error="(AuthorizationFailed) no vaults/read"), OBJECT_ID),
+    (Got(missing=True), OBJECT_ID),
+    (_rbac_vault(), ""),  # no principal to ask about
+    (_rbac_vault(), "not-a-guid"),
+])
+def test_no_role_assignment_is_read_when_it_cannot_decide_anything(vault, object_id):
+    from azext_identitybinding.check.gather import gather_target
+    client = _FakeClient([])
+    assert gather_target(client, _facts(vault, object_id=object_id)) == {}
+    assert client.calls == []
+
+
+@pytest.mark.parametrize("body", [[1], "text", 3, {"value": "x"}, {"value": {}}, {"value": [], "nextLink": 3}])
+def test_a_page_that_is_not_a_page_is_an_error_not_a_traceback(body):
+    from unittest import mock
+    from azure.cli.core.azclierror import AzureResponseError
+    from azext_identitybinding.arm import errors
+    response = mock.Mock(status_code=200)
+    response.json.return_value = body
+    with pytest.raises(AzureResponseError, match="not a page of a list"):
+        errors.page(response)
+    response.json.return_value = {"value": None}
+    assert errors.page(response) == {"value": None}

@@ -33,7 +33,7 @@ class AccessReads:  # pylint: disable=no-member
         _raise_if_missing(first, scope, "Resource")
         ref = ScopeRef(scope, ASSIGNMENTS_HINT)
         errors.check(first, ref, "list")
-        page = errors.body(first)
+        page = errors.page(first)
         rest = self._list(page["nextLink"], ref, AUTHORIZATION_API_VERSION) if page.get("nextLink") else []
         return (page.get("value") or []) + rest
 

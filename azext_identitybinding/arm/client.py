@@ -165,7 +165,7 @@ class ArmClient(AccessReads):
         while url:
             response = self.send("GET", url, api_version=api_version)
             errors.check(response, ref, "list")
-            page = errors.body(response)
+            page = errors.page(response)
             items.extend(page.get("value") or [])
             url = page.get("nextLink")
         return items
