@@ -236,6 +236,14 @@ long-summary: |
     A check that cannot run (no kubeconfig, no permission, cluster unreachable) is
     reported as skip with the reason. Exit code: 0 when nothing fails, 1 when a check
     fails (the list is printed first), 2 for invalid arguments.
+    --target-resource adds the last link, "may the identity read what the pod reads": for
+    a Key Vault using Azure RBAC, whether a role assigned to the identity's object id at
+    the vault or above (resource group, subscription, management group) grants the data
+    action (--target-permission secrets, keys or certificates; wildcards and
+    notDataActions honoured); for a vault using access policies, whether its policy allows
+    'get'; for any other resource, whether a role is assigned there at all (a warning if
+    not). Reading role assignments needs Microsoft.Authorization/roleAssignments/read; if
+    it is denied the item is a skip, not a failure.
 examples:
   - name: Check a workload's service account against a binding, as a table.
     text: az aks identity-binding check -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/workload -o table
@@ -243,6 +251,10 @@ examples:
     text: az aks identity-binding check -g myGroup --cluster-name myCluster --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --service-account demo/workload --context myCluster --pod-file deploy.yaml
   - name: In CI, check only Azure and the manifest (no cluster access), and list what fails.
     text: az aks identity-binding check -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/workload --skip-cluster --pod-file deploy.yaml --query "[?status=='fail']"
+  - name: Also check that the identity may read the secrets of a Key Vault (Azure RBAC or access policies).
+    text: az aks identity-binding check -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/workload --skip-cluster --target-resource /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.KeyVault/vaults/myVault
+  - name: Check access to a Key Vault's keys, and show only that item.
+    text: az aks identity-binding check -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/workload --target-resource "$(az keyvault show -g myGroup -n myVault --query id -o tsv)" --target-permission keys --query "[?check=='target-access']"
   - name: Lint manifests offline (no login, no network), e.g. as a CI gate; exit code 1 if one is wrong.
     text: az aks identity-binding check --pod-file deploy.yaml cronjob.yaml --service-account demo/workload --client-id 00000000-0000-0000-0000-000000000000 -o table
 """

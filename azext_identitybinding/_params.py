@@ -111,6 +111,7 @@ def load_arguments(loader, _):
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
                         "comes from Azure, required with --include-sa and --client-id.")
 
+    _check_target_arguments(loader, v)
     with loader.argument_context("aks identity-binding check") as c:
         c.argument("resource_group_name", arg_type=group_type, required=False,
                    help="Name of the resource group of the cluster (required with --cluster-name).")
@@ -174,3 +175,18 @@ def _fleet_arguments(c, v):
     c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
                help="Search every subscription this login can see (Disabled ones are named as not "
                     "scanned). Subscriptions the login cannot see cannot be searched.")
+
+
+def _check_target_arguments(loader, v):
+    """check --target-resource / --target-permission: may the identity read what the workload reads?"""
+    from azure.cli.core.commands.parameters import get_enum_type
+    from azext_identitybinding.constants import KEYVAULT_ACCESS
+    with loader.argument_context("aks identity-binding check") as c:
+        c.argument("target_resource", options_list=["--target-resource"], type=v.target_resource_id,
+                   arg_group="Target resource",
+                   help="Resource ID of what the workload reads, e.g. a Key Vault: checks that the identity's "
+                        "object id may read it (a vault's Azure RBAC role assignments or access policies; for "
+                        "other resources, that a role is assigned there). Needs --cluster-name.")
+        c.argument("target_permission", options_list=["--target-permission"],
+                   arg_type=get_enum_type(list(KEYVAULT_ACCESS)), arg_group="Target resource",
+                   help="With a Key Vault as --target-resource: what the workload reads from it. Default: secrets.")

@@ -255,9 +255,33 @@ def validate_check(namespace):
         raise BadArguments("give the identity one way: -n BINDING or --managed-identity-resource-id ID, not both.")
     if namespace.skip_cluster and (namespace.kubeconfig or namespace.context):
         raise BadArguments("--skip-cluster reads no kubeconfig; drop --kubeconfig/--context, or --skip-cluster.")
+    _validate_target(namespace)
+
+
+def target_resource_id(value):
+    """check --target-resource: a resource id in canonical form, every part checked as a URL segment."""
+    from azext_identitybinding import ids
+    return str(_checked(ids.parse_target_id, value))
+
+
+def _validate_target(namespace):
+    target, permission = getattr(namespace, "target_resource", None), getattr(namespace, "target_permission", None)
+    if permission and not target:
+        raise BadArguments("--target-permission says what the workload reads from the Key Vault given with "
+                           "--target-resource; add --target-resource VAULT_ID, or drop --target-permission.")
+    if permission:
+        from azext_identitybinding import ids
+        from azext_identitybinding.constants import VAULT_TYPE
+        if ids.parse(target).type.lower() != VAULT_TYPE.lower():
+            raise BadArguments(f"--target-permission applies to a Key Vault ({VAULT_TYPE}) only; for "
+                               f"'{target}' drop it: any role assigned there is reported.")
 
 
 def _validate_lint(namespace):
+    if getattr(namespace, "target_resource", None) or getattr(namespace, "target_permission", None):
+        raise BadArguments("--target-resource/--target-permission read role assignments in Azure, and the "
+                           "identity's object id from the binding: add -g GROUP --cluster-name CLUSTER "
+                           "--service-account NAMESPACE/NAME (the offline --pod-file lint sends no request).")
     if not namespace.pod_files:
         raise BadArguments("give -g GROUP --cluster-name CLUSTER --service-account NAMESPACE/NAME to check a "
                            "workload's binding, or --pod-file FILE (alone) to check manifests offline.")

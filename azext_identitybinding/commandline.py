@@ -79,3 +79,28 @@ def fleet_profile_show(profile):
 def fleet_profile_apply(profile):
     return az("fleet", "identitybindingprofile", "apply", subscription=profile.subscription,
               g=profile.resource_group, f=profile.fleet, n=profile.profile)
+
+
+# -- `check --target-resource`: granting the identity access to the resource it reads -------------
+
+ROLE_NAME = Placeholder("ROLE_NAME")
+
+
+def role_assignment_create(object_id, role, scope):
+    """Assign a role to a managed identity by its object id (no Graph lookup, so it works at once)."""
+    return az("role", "assignment", "create", assignee_object_id=object_id,
+              assignee_principal_type="ServicePrincipal", role=role, scope=scope)
+
+
+def keyvault_set_policy(vault, resource_group, object_id, option, permissions):
+    """`az keyvault set-policy`: `option` (e.g. secret_permissions) is set to exactly `permissions`."""
+    line = az("keyvault", "set-policy", n=vault, g=resource_group, object_id=object_id)
+    return f"{line} --{option.replace('_', '-')} {' '.join(_value(p) for p in permissions)}"
+
+
+def keyvault_list(resource_group):
+    return az("keyvault", "list", g=resource_group, o="table")
+
+
+def resource_list(resource_group):
+    return az("resource", "list", g=resource_group, o="table")

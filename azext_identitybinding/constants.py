@@ -19,6 +19,11 @@ REMAINING_READS_HEADER = "x-ms-ratelimit-remaining-subscription-reads"
 ARG_QUOTA_REMAINING_HEADER = "x-ms-user-quota-remaining"   # Resource Graph's own per-user quota
 ARG_QUOTA_RESETS_HEADER = "x-ms-user-quota-resets-after"   # hh:mm:ss
 
+# `check --target-resource`: the resource a workload reads, and who may read it
+AUTHORIZATION_API_VERSION = "2022-04-01"  # Microsoft.Authorization roleAssignments and roleDefinitions (GA)
+KEYVAULT_API_VERSION = "2023-07-01"       # Microsoft.KeyVault/vaults (GA; the fields read are unchanged since)
+VAULT_TYPE = "Microsoft.KeyVault/vaults"
+
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 # What AKS Fleet Manager's `az fleet identitybindingprofile apply` writes into a binding's managedBy.
 FLEET_PROFILE_TYPE = "Microsoft.ContainerService/fleets/identityBindingProfiles"
@@ -49,3 +54,14 @@ ROOT_CA = "kube-root-ca.crt"        # the ConfigMap every namespace needs for th
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"     # on what generate-rbac emits, with MANAGED_BY
 MANAGED_BY = "azext-identitybinding"
+
+# -- Key Vault data-plane access, per kind of object (`check --target-permission`) --------------
+# kind: (the data action a read needs under Azure RBAC, the built-in role that grants it, the access
+# policy permission that does, the `az keyvault set-policy` option that sets it)
+KEYVAULT_ACCESS = {
+    "secrets": ("Microsoft.KeyVault/vaults/secrets/getSecret/action", "Key Vault Secrets User", "get",
+                "secret_permissions"),
+    "keys": ("Microsoft.KeyVault/vaults/keys/read", "Key Vault Crypto User", "get", "key_permissions"),
+    "certificates": ("Microsoft.KeyVault/vaults/certificates/read", "Key Vault Certificate User", "get",
+                     "certificate_permissions"),
+}

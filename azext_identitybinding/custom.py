@@ -318,7 +318,7 @@ def _identity_from_arm(cmd, *, client_id, tenant_id, identity_id, resource_group
 
 def check_identity_binding(cmd, resource_group_name=None, cluster_name=None, service_account=None, name=None,
                            managed_identity_resource_id=None, kubeconfig=None, context=None, skip_cluster=False,
-                           pod_files=None, client_id=None):
+                           pod_files=None, client_id=None, target_resource=None, target_permission=None):
     """Diagnose the whole chain for one workload; exit code 1 (after the list) when a check fails.
     Without --cluster-name only the --pod-file manifests are checked: no login, no request."""
     from azure.cli.core.azclierror import UnclassifiedUserFault
@@ -331,7 +331,8 @@ def check_identity_binding(cmd, resource_group_name=None, cluster_name=None, ser
         from azext_identitybinding.check.gather import gather
         target = Target(resource_group_name, cluster_name, service_account, binding_name=name,
                         identity_id=managed_identity_resource_id, kubeconfig=kubeconfig,
-                        context=context, skip_cluster=skip_cluster, pod_files=pod_files or [])
+                        context=context, skip_cluster=skip_cluster, pod_files=pod_files or [],
+                        target_resource=target_resource, target_permission=target_permission)
         items = check.evaluate(gather(cf_arm(cmd.cli_ctx), target))
     failed = check.failed(items)
     if failed:

@@ -287,3 +287,81 @@ def fleet_profile(managed_by):
     if rid.resource_group is None or rid.type.lower() != FLEET_PROFILE_TYPE.lower():
         return None
     return FleetProfile(rid.subscription, rid.resource_group, rid.types[0][1], rid.types[1][1])
+
+
+# -- `check --target-resource`: the resource a workload reads, and the scopes of role assignments ---
+
+TARGET_ID_EXPECTED = ("expected the 'id' of the resource the workload reads, e.g. /subscriptions/SUBSCRIPTION_ID/"
+                      "resourceGroups/GROUP/providers/Microsoft.KeyVault/vaults/NAME (`az keyvault show -g GROUP "
+                      "-n NAME --query id -o tsv`)")
+
+
+def parse_target_id(text):
+    """The resource id of `check --target-resource`: any resource (or resource group, or subscription),
+    checked part by part; a Key Vault's secret, key or certificate is refused (access is judged on the
+    vault). IdError says what is wrong."""
+    if isinstance(text, str) and not text.strip():
+        raise IdError(f"the target resource id must not be empty; {TARGET_ID_EXPECTED}.")
+    try:
+        rid = parse(text, "target resource id")
+    except IdError as ex:
+        raise IdError(f"{ex} {TARGET_ID_EXPECTED[0].upper()}{TARGET_ID_EXPECTED[1:]}.") from None
+    if not is_guid(rid.subscription):
+        raise IdError(f"the subscription {show(rid.subscription)} in {show(text, _SHOWN_ID)} is not a GUID; "
+                      f"{TARGET_ID_EXPECTED}.")
+    if rid.resource_group is not None:
+        try:
+            resource_group_name(rid.resource_group)
+        except IdError as ex:
+            raise IdError(f"{show(text, _SHOWN_ID)}: {ex}") from None
+    if (rid.namespace or "").lower() == "microsoft.keyvault" and len(rid.types) > 1 and \
+            rid.types[0][0].lower() == "vaults":
+        vault = ResourceId(rid.subscription, rid.resource_group, rid.namespace, rid.types[:1])
+        raise IdError(f"{show(text, _SHOWN_ID)} is an object inside a Key Vault; give the vault's id ({vault}): "
+                      "who may read its secrets, keys or certificates is decided on the vault.")
+    return rid
+
+
+_ROLE_DEFINITION_TAIL = ("providers", "microsoft.authorization", "roledefinitions")
+
+
+def role_definition_path(text):
+    """The URL path segments of a roleDefinitionId that a role assignment names (the service gives it:
+    /subscriptions/S/providers/Microsoft.Authorization/roleDefinitions/GUID, or the same under a
+    management group or at the root), each checked as a segment; IdError for anything else."""
+    if not isinstance(text, str) or not text.startswith("/"):
+        raise IdError(f"the role definition id {show(text, _SHOWN_ID)} is not a resource id.")
+    parts = [p for p in text.split("/") if p]
+    for piece in parts:
+        check_segment(piece, "part of a role definition id")
+    head, tail, guid = parts[:-4], tuple(p.lower() for p in parts[-4:-1]), parts[-1] if parts else ""
+    scope_ok = (not head or (len(head) == 2 and head[0].lower() == "subscriptions") or
+                (len(head) == 4 and [p.lower() for p in head[:3]] ==
+                 ["providers", "microsoft.management", "managementgroups"]))
+    if len(parts) < 4 or tail != _ROLE_DEFINITION_TAIL or not is_guid(guid) or not scope_ok:
+        raise IdError(f"{show(text, _SHOWN_ID)} is not a role definition id (expected .../providers/"
+                      "Microsoft.Authorization/roleDefinitions/GUID).")
+    return parts
+
+
+def _scope_parts(scope):
+    return [p for p in scope.lower().split("/") if p] if isinstance(scope, str) else None
+
+
+def scope_relation(scope, resource_id):
+    """How a role assignment's scope (as ARM reports it) stands to a resource: 'at' it, 'above' it (a
+    parent: its group, its subscription, a management group, the root '/'), 'below' it (a child, e.g. one
+    secret of a vault), or None (unrelated). Case-insensitive, on whole segments ('/rg1' is not above
+    '/rg10'). A management group is taken as above: ARM lists only the ones the resource is under."""
+    mine, theirs = _scope_parts(resource_id), _scope_parts(scope)
+    if mine is None or theirs is None:
+        return None
+    if theirs == mine:
+        return "at"
+    if theirs == mine[:len(theirs)]:
+        return "above"
+    if theirs[:len(mine)] == mine:
+        return "below"
+    if len(theirs) == 4 and theirs[:3] == ["providers", "microsoft.management", "managementgroups"]:
+        return "above"
+    return None

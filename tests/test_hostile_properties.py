@@ -873,3 +873,59 @@ def test_regression_parse_keeps_whitespace_it_validated_away(text):
         return
     assert ids.parse(str(rid)) == rid
     assert all(name == name.strip() for name in rid.segments()), rid.segments()
+
+
+# --- `check --target-resource`: the target id, its role assignments, role definition ids -----------
+
+TARGET_PREFIX = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/"
+PRINCIPAL = "7c1e5a9d-2b4f-4c8e-a6d3-9f0b1e2c3d4a"
+
+
+@FAST
+@given(text=st.one_of(id_texts, st.none(), st.integers(), st.builds(lambda s: TARGET_PREFIX + s, hostile_text)))
+@example(text=TARGET_PREFIX + "kv1/..")
+@example(text=TARGET_PREFIX + "kv1/secrets/s1")
+def test_parse_target_id_raises_only_id_error_and_every_url_keeps_its_shape(text):
+    try:
+        rid = ids.parse_target_id(text)
+    except ids.IdError:
+        return
+    assert_canonical(rid)
+    assert ids.is_guid(rid.subscription)
+    sent = arm_sent_segments(arm_refs.resource_url(text))
+    assert [unquote(p) for p in sent] == rid.segments()
+    # the role assignments below it: the same segments, then the fixed ones, and only $filter + api-version
+    url = _prepared(_ARM.format_url(arm_refs.role_assignments_url(text, PRINCIPAL) + "&api-version=x"))
+    parts = urlsplit(url)
+    assert parts.netloc == ARM_HOST and parts.fragment == ""
+    assert [unquote(p) for p in parts.path.split("/")[1:]] == rid.segments() + [
+        "providers", "Microsoft.Authorization", "roleAssignments"]
+    assert unquote(parts.query) == f"$filter=principalId eq '{PRINCIPAL}'&api-version=x"
+
+
+@FAST
+@given(principal=hostile_value)
+def test_role_assignments_filter_takes_only_a_guid(principal):
+    try:
+        arm_refs.role_assignments_url(TARGET_PREFIX + "kv1", principal)
+    except CLIInternalError as ex:
+        assert "Nothing was sent" in str(ex)
+        assert not ids.is_guid(principal)
+        return
+    assert ids.is_guid(principal)
+
+
+@FAST
+@given(text=st.one_of(id_texts, st.none(), st.integers(),
+                      st.builds(lambda s: "/providers/Microsoft.Authorization/roleDefinitions/" + s, hostile_text)))
+@example(text="/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6")
+@example(text="/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6/..")
+def test_role_definition_ids_from_the_service_raise_only_id_error_or_stay_role_definitions(text):
+    try:
+        parts = ids.role_definition_path(text)
+    except ids.IdError:
+        return
+    sent = [unquote(p) for p in arm_sent_segments(arm_refs.role_definition_url(text))]
+    assert sent == parts and [p.lower() for p in sent[-4:-1]] == ["providers", "microsoft.authorization",
+                                                                  "roledefinitions"]
+    assert ids.is_guid(sent[-1])

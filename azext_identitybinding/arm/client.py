@@ -6,6 +6,7 @@ the preview-only fields `allowedSubjects` and `managedBy`.
 from urllib.parse import urlsplit
 
 from azext_identitybinding.arm import errors, lro
+from azext_identitybinding.arm.access import AccessReads
 from azext_identitybinding.arm.refs import (BindingRef, ClustersRef, GraphRef, IdentityRef, SafePath,
                                             SubscriptionsRef, cluster_url, fic_url, identity_url, url_path)
 from azext_identitybinding.constants import (ARG_QUOTA_REMAINING_HEADER, ARG_QUOTA_RESETS_HEADER,
@@ -29,7 +30,7 @@ def bindings_api_version(body=None, preview=False):
     return BINDINGS_PREVIEW_API_VERSION if preview or sends_preview else BINDINGS_API_VERSION
 
 
-class ArmClient:
+class ArmClient(AccessReads):
     """ARM requests for one subscription, on the CLI's own pipeline settings.
 
     The constructor signature is what `get_mgmt_service_client` expects of a track-2 client,
@@ -217,7 +218,7 @@ class ArmClient:
             else:
                 response = self.send("GET", url, api_version=api_version)
             errors.check(response, ref, "list")
-            page = errors.body(response)
+            page = errors.page(response)
             items.extend(page.get("value") or [])
             url = page.get("nextLink")
         return items

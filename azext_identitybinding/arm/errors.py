@@ -35,6 +35,17 @@ def body(response, missing_ok=False):
             f"may have answered instead: {text!r}") from None
 
 
+def page(response):
+    """One page of a list: a JSON object whose `value` is a list (and `nextLink`, if any, a string)."""
+    found = body(response)
+    if isinstance(found, dict) and isinstance(found.get("value"), (list, type(None))) and \
+            isinstance(found.get("nextLink"), (str, type(None))):
+        return found
+    from azure.cli.core.azclierror import AzureResponseError
+    raise AzureResponseError(f"Azure answered HTTP {response.status_code} with a body that is not a page of a "
+                             f"list (an object with a 'value' list): {str(found)[:200]!r}")
+
+
 def error(response):
     """(code, message) from an ARM error body, tolerant of non-JSON bodies."""
     try:

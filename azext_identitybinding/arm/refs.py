@@ -128,3 +128,47 @@ class GraphRef:
 
     def describe(self):
         return "an Azure Resource Graph query"
+
+
+# -- `check --target-resource`: the target, its role assignments and their role definitions ----------
+
+@dataclass
+class ScopeRef:
+    """A resource (or scope) read for `check --target-resource`, described the way error messages need it."""
+
+    scope: str
+    read_hint: str
+    cluster = None
+    name = None
+
+    def describe(self):
+        return f"'{self.scope}'"
+
+
+def resource_url(resource_id, *children):
+    """The path of a resource by its id (any provider), through ids.parse_target_id."""
+    from azext_identitybinding import ids
+    try:
+        segments = ids.parse_target_id(str(resource_id)).segments()
+    except ids.IdError as ex:
+        raise refused(ex) from None
+    return url_path(*segments, *children)
+
+
+def role_assignments_url(scope, principal_id):
+    """The role assignments of one principal at, above and below a scope (ARM's `principalId eq` filter)."""
+    from urllib.parse import quote
+    from azext_identitybinding import ids
+    if not ids.is_guid(principal_id):
+        raise refused(ids.IdError(f"the principal id {ids.show(principal_id)} is not a GUID."))
+    path = resource_url(scope, "providers", "Microsoft.Authorization", "roleAssignments")
+    query = quote(f"principalId eq '{principal_id}'", safe="")
+    return SafePath(f"{path}?$filter={query}")
+
+
+def role_definition_url(role_definition_id):
+    from azext_identitybinding import ids
+    try:
+        return url_path(*ids.role_definition_path(role_definition_id))
+    except ids.IdError as ex:
+        raise refused(ex) from None

@@ -1,16 +1,17 @@
 """`az aks identity-binding check`: run every rule over the gathered facts, in a stable order.
 
-Pure: azure_rules.py and cluster_rules.py hold the rules, registered in rules.py; facts.py the facts
-they read; gather.py (the only module here that reads anything) fills them. Items are
-{check, status, detail, fix}, status one of pass | warn | fail | skip. A rule whose facts could not
-be had says so as a skip, never as a failure; every fail carries the command that fixes it.
+Pure: azure_rules.py, target_rules.py (--target-resource) and cluster_rules.py hold the rules,
+registered in rules.py; facts.py the facts they read; gather.py (the only module here that reads
+anything) fills them. Items are {check, status, detail, fix}, status one of pass | warn | fail |
+skip. A rule whose facts could not be had says so as a skip, never as a failure; every fail carries
+the command that fixes it.
 """
-from azext_identitybinding.check import azure_rules, cluster_rules, rules
+from azext_identitybinding.check import azure_rules, cluster_rules, rules, target_rules
 from azext_identitybinding.check.facts import item
 from azext_identitybinding.ids import service_account_parts
 
 # Importing the rule modules registers their rules; rules.ordered() puts them in order.
-RULE_MODULES = (azure_rules, cluster_rules)
+RULE_MODULES = (azure_rules, target_rules, cluster_rules)
 
 
 def evaluate(facts):

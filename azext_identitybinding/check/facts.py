@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Optional
 
-from azext_identitybinding.constants import API_GROUP, VERB
-from azext_identitybinding.ids import part, service_account_parts
+from azext_identitybinding.constants import API_GROUP, VAULT_TYPE, VERB
+from azext_identitybinding.ids import parse, part, service_account_parts
 
 
 @dataclass
@@ -38,10 +38,16 @@ class Target:  # pylint: disable=too-many-instance-attributes
     context: Optional[str] = None
     skip_cluster: bool = False
     pod_files: Any = ()  # [(path, [documents])]
+    target_resource: Optional[str] = None  # --target-resource: the resource the workload reads (checked id)
+    target_permission: Optional[str] = None  # --target-permission: secrets | keys | certificates (vaults)
 
     def __post_init__(self):
         self.namespace, self.sa_name = service_account_parts(self.service_account)
         self.pod_files = list(self.pod_files)
+
+    @property
+    def target_is_vault(self):
+        return bool(self.target_resource) and parse(self.target_resource).type.lower() == VAULT_TYPE.lower()
 
     @property
     def user(self):
@@ -89,6 +95,13 @@ class Identity:
         return part(self.id, "resourceGroups") or "<group>"
 
 
+def vault_uses_rbac(vault):
+    """Azure RBAC decides a vault's data-plane access exactly when enableRbacAuthorization is true;
+    otherwise (false, or absent as on vaults made before the property) its access policies do."""
+    props = vault.get("properties") if isinstance(vault, dict) else None
+    return isinstance(props, dict) and props.get("enableRbacAuthorization") is True
+
+
 def why_not(got, what):
     return f"{what} could not be read: {got.error}" if got.error else f"{what} does not exist"
 
@@ -117,6 +130,10 @@ class Facts:  # pylint: disable=too-many-instance-attributes
     binding_choices: tuple = ()  # the cluster's binding names, when none was named and there are several
     identity: Got = field(default_factory=Got)  # the managed identity resource (given, or the binding's)
     fics: Got = field(default_factory=Got)  # the identity's federated credentials
+    # --target-resource, through arm/access.py
+    vault: Got = field(default_factory=Got)  # the target Key Vault (read only when the target is one)
+    role_assignments: Got = field(default_factory=Got)  # the principal's, at, above and below the target
+    role_definitions: dict = field(default_factory=dict)  # lower-case roleDefinitionId -> Got(definition)
     # the cluster, through kube.py
     kube: Access = field(default_factory=Access)
     sa: Got = field(default_factory=Got)  # the service account

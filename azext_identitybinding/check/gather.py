@@ -8,8 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from azext_identitybinding.check import fixes
-from azext_identitybinding.check.facts import Access, Facts, Got, sar_spec
+from azext_identitybinding.check.facts import Access, Facts, Got, sar_spec, vault_uses_rbac
 from azext_identitybinding.constants import ROOT_CA, WEBHOOK_CONFIG, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR
+
+MAX_READS = 16  # concurrent reads: a principal may hold many role assignments, each naming a role definition
 
 
 def _got(read):
@@ -25,17 +27,17 @@ def _got(read):
 
 
 def _concurrently(reads):
-    """{key: read} -> {key: Got}, all reads at once."""
+    """{key: read} -> {key: Got}, all reads at once (at most MAX_READS at a time)."""
     if not reads:
         return {}
-    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(reads), MAX_READS)) as pool:
         futures = {key: pool.submit(_got, read) for key, read in reads.items()}
     return {key: future.result() for key, future in futures.items()}
 
 
 def gather(client, target):
     facts = Facts(target, **gather_arm(client, target))
-    for name, got in gather_kube(facts).items():
+    for name, got in {**gather_target(client, facts), **gather_kube(facts)}.items():
         setattr(facts, name, got)
     return facts
 
@@ -51,6 +53,8 @@ def gather_arm(client, t):
         reads["bindings"] = lambda: client.list_bindings(ref)
     if t.identity_id:
         reads.update(_identity_reads(client, t.identity_id))
+    if t.target_is_vault:  # needs no identity: read with the first batch
+        reads["vault"] = lambda: client.get_vault(t.target_resource)
     facts = _concurrently(reads)
     if t.binding_name:
         if facts["binding"].ok and facts["binding"].value is None:
@@ -62,6 +66,31 @@ def gather_arm(client, t):
             if facts["binding"].ok else None
         facts.update(_concurrently(_identity_reads(client, found)) if found else {"identity": Got(), "fics": Got()})
     return facts
+
+
+def gather_target(client, facts):
+    """--target-resource: the principal's role assignments there (and, concurrently, each distinct role
+    definition they name), unless the target is a vault that uses access policies (its own read says it
+    all) or could not be read. Nothing when the identity's object id is not known: the rule says why."""
+    from azext_identitybinding.ids import is_guid
+    t = facts.target
+    if not t.target_resource:
+        return {}
+    if t.target_is_vault and not (facts.vault.ok and vault_uses_rbac(facts.vault.value)):
+        return {}
+    principal = facts.ident.object_id
+    if not is_guid(principal):
+        return {}
+    assignments = _got(lambda: client.list_role_assignments(t.target_resource, principal))
+    if not assignments.ok:
+        return {"role_assignments": assignments}
+    wanted = {}
+    for a in assignments.value if isinstance(assignments.value, list) else []:
+        definition = ((a if isinstance(a, dict) else {}).get("properties") or {}).get("roleDefinitionId")
+        if isinstance(definition, str):
+            wanted.setdefault(definition.lower(), definition)
+    definitions = _concurrently({key: (lambda d=d: client.get_role_definition(d)) for key, d in wanted.items()})
+    return {"role_assignments": assignments, "role_definitions": definitions}
 
 
 def _identity_reads(client, identity_id):

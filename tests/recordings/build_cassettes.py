@@ -17,7 +17,7 @@ Run: python tests/recordings/build_cassettes.py
 """
 import json
 import sys
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from pathlib import Path
 
 import yaml
@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: playback
 sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # the checkout: azext_identitybinding
 from playback import ARM, CLUSTER, IDENTITY_ID, RG, SUB, TENANT  # noqa: E402
 from azext_identitybinding.constants import (  # noqa: E402
-    API_GROUP, BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION, CLIENT_ID_ANNOTATION, CLUSTERS_API_VERSION,
-    FIC_LIMIT, FIC_NAME, IDENTITY_API_VERSION, IDENTITY_TYPE, MANAGED_BY, MANAGED_BY_LABEL, NAMESPACE_NAME_LABEL,
-    OLD_TOKEN_ENDPOINT_ENV, ROOT_CA, TENANT_ID_ANNOTATION, TOKEN_PROXY_ENV, USE_BINDING_ANNOTATION, USE_LABEL,
-    VERB, WEBHOOK_CONFIG as WEBHOOK_CONFIG_NAME, WEBHOOK_NAMESPACE, WEBHOOK_SELECTOR)
+    API_GROUP, AUTHORIZATION_API_VERSION, BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION, CLIENT_ID_ANNOTATION,
+    CLUSTERS_API_VERSION, FIC_LIMIT, FIC_NAME, IDENTITY_API_VERSION, IDENTITY_TYPE, KEYVAULT_API_VERSION, MANAGED_BY,
+    MANAGED_BY_LABEL, NAMESPACE_NAME_LABEL, OLD_TOKEN_ENDPOINT_ENV, ROOT_CA, TENANT_ID_ANNOTATION, TOKEN_PROXY_ENV,
+    USE_BINDING_ANNOTATION, USE_LABEL, VAULT_TYPE, VERB, WEBHOOK_CONFIG as WEBHOOK_CONFIG_NAME, WEBHOOK_NAMESPACE,
+    WEBHOOK_SELECTOR)
 
 HERE = Path(__file__).resolve().parent
 API = f"api-version={BINDINGS_API_VERSION}"
@@ -1007,6 +1008,153 @@ SCALE_CASSETTES = {
     ],
 }
 CASSETTES.update(SCALE_CASSETTES)
+
+
+# -- `check --target-resource`: a Key Vault (or another resource), role assignments, role definitions --
+# Microsoft.KeyVault/vaults GET at KEYVAULT_API_VERSION; Microsoft.Authorization RoleAssignments_ListForScope
+# with $filter=principalId eq '{id}' (assignments at, above and below the scope; pages joined by
+# nextLink, which repeats the filter and adds $skipToken) and RoleDefinitions_GetById at
+# AUTHORIZATION_API_VERSION, from the REST API reference's examples; built-in role ids and permissions
+# as Azure publishes them.
+AUTHZ_API = f"api-version={AUTHORIZATION_API_VERSION}"
+SAFE = "$'"  # as ARM writes a nextLink's query: $filter=principalId%20eq%20'OBJECT_ID'&...
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/{VAULT_TYPE}/kv1"
+VAULT_URL = f"{ARM}{VAULT_ID}?api-version={KEYVAULT_API_VERSION}"
+STORAGE_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/st1"
+ROLE_DEFINITIONS = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions"
+# name: (role definition GUID, type, actions, dataActions, notDataActions)
+ROLES = {
+    "Reader": ("acdd72a7-3385-48ef-bd42-f606fba81ae7", "BuiltInRole", ["*/read"], [], []),
+    "Key Vault Secrets User": ("4633458b-17de-408a-b874-0445c86b69e6", "BuiltInRole", [], [
+        "Microsoft.KeyVault/vaults/secrets/getSecret/action", "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
+        []),
+    "Key Vault Reader": ("21090545-7ca7-4776-b22c-e363652d74d2", "BuiltInRole", [
+        "Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*", "Microsoft.Resources/deployments/*",
+        "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Support/*",
+        "Microsoft.KeyVault/checkNameAvailability/read", "Microsoft.KeyVault/deletedVaults/read",
+        "Microsoft.KeyVault/locations/*/read", "Microsoft.KeyVault/vaults/*/read", "Microsoft.KeyVault/operations/read"],
+        ["Microsoft.KeyVault/vaults/*/read", "Microsoft.KeyVault/vaults/secrets/readMetadata/action"], []),
+    "Storage Blob Data Reader": ("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "BuiltInRole", [
+        "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+        "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action"],
+        ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"], []),
+    # custom roles of the subscription
+    "kv-data-all": ("5d3c1b7a-9e2f-4a6b-8c0d-1e2f3a4b5c6d", "CustomRole", [], ["Microsoft.KeyVault/vaults/*"], []),
+    "kv-data-no-secrets": ("6e4d2c8b-0f3a-4b7c-9d1e-2f3a4b5c6d7e", "CustomRole", [],
+                           ["Microsoft.KeyVault/vaults/*"], ["Microsoft.KeyVault/vaults/secrets/getSecret/action"]),
+}
+
+
+def role_definition(name):
+    guid, kind, actions, data_actions, not_data_actions = ROLES[name]
+    return {"properties": {"roleName": name, "type": kind, "description": f"{name} (recorded shape)",
+                           "assignableScopes": ["/"] if kind == "BuiltInRole" else [f"/subscriptions/{SUB}"],
+                           "permissions": [{"actions": actions, "notActions": [], "dataActions": data_actions,
+                                            "notDataActions": not_data_actions}],
+                           "createdOn": "2020-03-27T18:33:41.0000000Z", "updatedOn": "2025-06-11T15:02:10.0000000Z",
+                           "createdBy": None, "updatedBy": None},
+            "id": f"{ROLE_DEFINITIONS}/{guid}", "type": "Microsoft.Authorization/roleDefinitions", "name": guid}
+
+
+def role_definition_hit(name):
+    return hit("GET", f"{ARM}{ROLE_DEFINITIONS}/{ROLES[name][0]}?{AUTHZ_API}", 200, role_definition(name))
+
+
+def role_assignment(name, scope, number):
+    assignment = f"b{number:07d}-0000-4000-8000-000000000000"[:36]
+    return {"properties": {"roleDefinitionId": f"{ROLE_DEFINITIONS}/{ROLES[name][0]}", "principalId": OBJECT_ID,
+                           "principalType": "ServicePrincipal", "scope": scope, "condition": None,
+                           "conditionVersion": None, "createdOn": "2026-11-19T08:00:00.0000000Z",
+                           "updatedOn": "2026-11-19T08:00:00.0000000Z",
+                           "createdBy": "9a8b7c6d-0000-4000-8000-000000000000",
+                           "updatedBy": "9a8b7c6d-0000-4000-8000-000000000000",
+                           "delegatedManagedIdentityResourceId": None, "description": None},
+            "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{assignment}",
+            "type": "Microsoft.Authorization/roleAssignments", "name": assignment}
+
+
+def assignments_url(scope, skip_token=None):
+    query = {"$filter": f"principalId eq '{OBJECT_ID}'", "api-version": AUTHORIZATION_API_VERSION}
+    if skip_token:
+        query["$skipToken"] = skip_token
+    return f"{ARM}{scope}/providers/Microsoft.Authorization/roleAssignments?{urlencode(query, quote_via=quote, safe=SAFE)}"
+
+
+def assignments_hits(scope, *pages):
+    """The list of the principal's role assignments at `scope`, one hit per page, joined by nextLink."""
+    hits = []
+    for n, page in enumerate(pages):
+        body = {"value": page}
+        if n + 1 < len(pages):
+            body["nextLink"] = assignments_url(scope, f"cGFnZ{n + 2}")
+        hits.append(hit("GET", assignments_url(scope, f"cGFnZ{n + 1}" if n else None), 200, body))
+    return hits
+
+
+def vault(rbac=True, policies=()):
+    return {"id": VAULT_ID, "name": "kv1", "type": VAULT_TYPE, "location": "eastus2", "tags": {},
+            "properties": {"sku": {"family": "A", "name": "standard"}, "tenantId": TENANT,
+                           "accessPolicies": list(policies), "enabledForDeployment": False,
+                           "enabledForDiskEncryption": False, "enabledForTemplateDeployment": False,
+                           "enableSoftDelete": True, "softDeleteRetentionInDays": 90,
+                           "enableRbacAuthorization": rbac, "vaultUri": "https://kv1.vault.azure.net/",
+                           "provisioningState": "Succeeded", "publicNetworkAccess": "Enabled"}}
+
+
+def access_policy(object_id=OBJECT_ID, secrets=(), keys=(), certificates=()):
+    return {"tenantId": TENANT, "objectId": object_id,
+            "permissions": {"keys": list(keys), "secrets": list(secrets), "certificates": list(certificates)}}
+
+
+def target_case(target_hits):
+    """The check of a binding (Azure only) plus the reads of --target-resource."""
+    return check_case(**ARM_ONLY) + target_hits
+
+
+RBAC_VAULT = hit("GET", VAULT_URL, 200, vault())
+RG_SCOPE = f"/subscriptions/{SUB}/resourceGroups/{RG}"
+ASSIGNMENTS_FORBIDDEN = error(
+    "AuthorizationFailed", "The client 'dev@contoso.com' with object id '9a8b7c6d-0000-4000-8000-000000000000' does "
+    "not have authorization to perform action 'Microsoft.Authorization/roleAssignments/read' over scope "
+    f"'{VAULT_ID}/providers/Microsoft.Authorization' or the scope is invalid. If access was recently granted, "
+    "please refresh your credentials.")
+TARGET_CASSETTES = {
+    # two pages: Reader at the group (no data actions), then Key Vault Secrets User at the vault
+    "check_target_rbac_pass": target_case([
+        RBAC_VAULT, *assignments_hits(VAULT_ID, [role_assignment("Reader", RG_SCOPE, 1)],
+                                      [role_assignment("Key Vault Secrets User", VAULT_ID, 2)]),
+        role_definition_hit("Reader"), role_definition_hit("Key Vault Secrets User")]),
+    # Key Vault Reader reads metadata (and keys: vaults/*/read), never a secret's value
+    "check_target_rbac_missing": target_case([
+        RBAC_VAULT, *assignments_hits(VAULT_ID, [role_assignment("Key Vault Reader", VAULT_ID, 1)]),
+        role_definition_hit("Key Vault Reader")]),
+    "check_target_rbac_subscription": target_case([
+        RBAC_VAULT, *assignments_hits(VAULT_ID, [role_assignment("Key Vault Secrets User", f"/subscriptions/{SUB}", 1)]),
+        role_definition_hit("Key Vault Secrets User")]),
+    "check_target_custom_wildcard": target_case([
+        RBAC_VAULT, *assignments_hits(VAULT_ID, [role_assignment("kv-data-all", RG_SCOPE, 1)]),
+        role_definition_hit("kv-data-all")]),
+    "check_target_not_data_actions": target_case([
+        RBAC_VAULT, *assignments_hits(VAULT_ID, [role_assignment("kv-data-no-secrets", RG_SCOPE, 1)]),
+        role_definition_hit("kv-data-no-secrets")]),
+    # access policies: the portal writes permission names capitalised; no role assignment is read
+    "check_target_policy_pass": target_case([hit("GET", VAULT_URL, 200, vault(rbac=False, policies=[
+        access_policy("9a8b7c6d-0000-4000-8000-000000000000", secrets=["all"]),
+        access_policy(secrets=["Get", "List"])]))]),
+    "check_target_policy_fail": target_case([hit("GET", VAULT_URL, 200, vault(rbac=False, policies=[
+        access_policy("9a8b7c6d-0000-4000-8000-000000000000", secrets=["all"]),
+        access_policy(secrets=["list"], keys=["get"])]))]),
+    "check_target_assignments_forbidden": target_case([
+        RBAC_VAULT, hit("GET", assignments_url(VAULT_ID), 403, ASSIGNMENTS_FORBIDDEN)]),
+    "check_target_vault_missing": target_case([
+        hit("GET", VAULT_URL, 404, not_found(f"{VAULT_TYPE}/kv1"))]),
+    # another kind of resource: nothing but the role assignments is read
+    "check_target_other_pass": target_case([
+        *assignments_hits(STORAGE_ID, [role_assignment("Storage Blob Data Reader", STORAGE_ID, 1)]),
+        role_definition_hit("Storage Blob Data Reader")]),
+    "check_target_other_none": target_case([*assignments_hits(STORAGE_ID, [])]),
+}
+CASSETTES.update(TARGET_CASSETTES)
 
 
 def render():
