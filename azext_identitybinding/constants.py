@@ -38,3 +38,9 @@ ROOT_CA = "kube-root-ca.crt"        # the ConfigMap every namespace needs for th
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"     # on what generate-rbac emits, with MANAGED_BY
 MANAGED_BY = "azext-identitybinding"
+
+# -- Secrets Store CSI driver, Azure Key Vault provider (generate-manifests) ------------------------
+SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"  # SecretProviderClass
+SPC_PROVIDER = "azure"                             # spec.provider of the Key Vault provider
+CSI_DRIVER = "secrets-store.csi.k8s.io"            # the pod's csi volume driver
+TOKEN_PROXY_PARAMETER = "useAzureTokenProxy"       # "true": the provider's identity-binding mode (v1.8.1+)
