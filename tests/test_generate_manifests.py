@@ -170,3 +170,30 @@ def test_help_states_the_namespace_rule_and_has_no_tags(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "one is emitted in each namespace of the subjects" in text
     assert "<" not in text
+
+
+# -- examples/keyvault-deployment.yaml: the README's pod, consistent with what the command emits -----
+
+EXAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / "keyvault-deployment.yaml"
+
+
+def test_the_example_deployment_mounts_what_generate_manifests_emits_and_passes_the_lint():
+    r = gen("no_requests", *OFFLINE, "--service-account", "demo/web", *VAULT, "--spc-name", "web-secrets")
+    assert r.exit_code == 0, r
+    spc, sa = spc_of(r.json()), [i for i in r.json()["items"] if i["kind"] == "ServiceAccount"][0]
+    deployment = yaml.safe_load(EXAMPLE.read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    [volume] = pod["volumes"]
+    assert volume["csi"] == {"driver": "secrets-store.csi.k8s.io", "readOnly": True,
+                             "volumeAttributes": {"secretProviderClass": spc["metadata"]["name"]}}
+    assert (deployment["metadata"]["namespace"], pod["serviceAccountName"]) == (
+        spc["metadata"]["namespace"], sa["metadata"]["name"])
+    lint = run("no_requests", "aks", "identity-binding", "check", "--pod-file", str(EXAMPLE), "--service-account",
+               "demo/web", "--client-id", CLIENT_ID)
+    assert lint.exit_code == 0, lint
+    assert lint.requests == [] and {i["status"] for i in lint.json()} == {"pass"}
+    try:
+        import kubernetes_validate
+    except ImportError:  # pragma: no cover
+        return
+    kubernetes_validate.validate(deployment, "1.34", strict=True)
