@@ -107,6 +107,44 @@ def load_arguments(loader, _):
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
                         "comes from Azure, required with --include-sa and --client-id.")
 
+    _generate_manifests_arguments(loader, group_type, cluster_type, identity_type)
+
+    with loader.argument_context("aks identity-binding check") as c:
+        c.argument("resource_group_name", arg_type=group_type, required=False,
+                   help="Name of the resource group of the cluster (required with --cluster-name).")
+        c.argument("cluster_name", arg_type=cluster_type, required=False,
+                   help="Name of the AKS cluster the workload runs on. Without it, only the --pod-file "
+                        "manifests are checked, offline: no login, no request.")
+        c.argument("service_account", options_list=["--service-account"],
+                   type=v.rbac_type(rbac.parse_service_account),
+                   help="The workload's service account, as NAMESPACE/NAME. Required with --cluster-name; "
+                        "offline, optional: the manifests must then run as it.")
+        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
+                   arg_group="Identity",
+                   help="Offline only: the identity's client id; a container that sets another "
+                        "AZURE_CLIENT_ID fails. With --cluster-name it is read from Azure instead.")
+        c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
+                   help="Name of the identity binding to check; its identity is read from it.")
+        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
+                   help="Resource ID of the user-assigned identity; its binding on the cluster is found by "
+                        "listing. Without it and without -n, the cluster's only binding is checked.")
+        c.argument("kubeconfig", options_list=["--kubeconfig"], type=v.kubeconfig_path, arg_group="Cluster access",
+                   help="Kubeconfig to reach the cluster with. Default: $KUBECONFIG, else ~/.kube/config.")
+        c.argument("context", options_list=["--context"], type=v.kube_context, arg_group="Cluster access",
+                   help="Kubeconfig context to use. Default: the current context.")
+        c.argument("skip_cluster", options_list=["--skip-cluster"], action="store_true",
+                   arg_group="Cluster access",
+                   help="Check only Azure (and --pod-file); report every in-cluster check as skipped.")
+        c.argument("pod_files", options_list=["--pod-file"], nargs="+", action="extend", type=v.pod_file,
+                   help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
+                        "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
+                        "Repeatable.")
+
+
+def _generate_manifests_arguments(loader, group_type, cluster_type, identity_type):
+    from azext_identitybinding import _validators as v
+    from azext_identitybinding import rbac
+
     with loader.argument_context("aks identity-binding generate-manifests") as c:
         c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
                    arg_group="Identity",
@@ -149,34 +187,3 @@ def load_arguments(loader, _):
         c.argument("spc_name", options_list=["--spc-name"], type=v.spc_name, arg_group="Key Vault",
                    help="Name of the SecretProviderClass (a DNS-1123 subdomain), which the pod's csi volume names "
                         "in volumeAttributes.secretProviderClass. Default: kv-VAULT-CLIENT_ID (lowercase).")
-
-    with loader.argument_context("aks identity-binding check") as c:
-        c.argument("resource_group_name", arg_type=group_type, required=False,
-                   help="Name of the resource group of the cluster (required with --cluster-name).")
-        c.argument("cluster_name", arg_type=cluster_type, required=False,
-                   help="Name of the AKS cluster the workload runs on. Without it, only the --pod-file "
-                        "manifests are checked, offline: no login, no request.")
-        c.argument("service_account", options_list=["--service-account"],
-                   type=v.rbac_type(rbac.parse_service_account),
-                   help="The workload's service account, as NAMESPACE/NAME. Required with --cluster-name; "
-                        "offline, optional: the manifests must then run as it.")
-        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
-                   arg_group="Identity",
-                   help="Offline only: the identity's client id; a container that sets another "
-                        "AZURE_CLIENT_ID fails. With --cluster-name it is read from Azure instead.")
-        c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
-                   help="Name of the identity binding to check; its identity is read from it.")
-        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
-                   help="Resource ID of the user-assigned identity; its binding on the cluster is found by "
-                        "listing. Without it and without -n, the cluster's only binding is checked.")
-        c.argument("kubeconfig", options_list=["--kubeconfig"], type=v.kubeconfig_path, arg_group="Cluster access",
-                   help="Kubeconfig to reach the cluster with. Default: $KUBECONFIG, else ~/.kube/config.")
-        c.argument("context", options_list=["--context"], type=v.kube_context, arg_group="Cluster access",
-                   help="Kubeconfig context to use. Default: the current context.")
-        c.argument("skip_cluster", options_list=["--skip-cluster"], action="store_true",
-                   arg_group="Cluster access",
-                   help="Check only Azure (and --pod-file); report every in-cluster check as skipped.")
-        c.argument("pod_files", options_list=["--pod-file"], nargs="+", action="extend", type=v.pod_file,
-                   help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
-                        "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
-                        "Repeatable.")

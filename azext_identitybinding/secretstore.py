@@ -122,7 +122,7 @@ def object_entries(objects):
             entries.add((OBJECT_TYPES[flag], *parse_object(value, flag)))
     files = {}
     for entry in sorted(entries):
-        kind, name, version, alias = entry
+        kind, name, _, alias = entry
         file_name = alias or name
         if file_name in files:
             other = files[file_name]
@@ -149,7 +149,7 @@ def objects_parameter(entries):
     return "\n".join(lines) + "\n"
 
 
-def secret_provider_class(name, namespace, client_id, tenant_id, keyvault_name, entries):
+def secret_provider_class(name, namespace, *, client_id, tenant_id, keyvault_name, entries):
     return {
         "apiVersion": SPC_API_VERSION,
         "kind": "SecretProviderClass",
@@ -206,7 +206,8 @@ def generate(client_id, service_accounts, namespaces=(), *, tenant_id, role_name
                                                                                                  "--spc-name")
     spaces = sorted({rbac.parse_service_account(sa)[0] for sa in accounts}
                     | {rbac.validate_namespace(ns) for ns in rbac.as_list(namespaces, "--namespace")})
-    result["items"] += [secret_provider_class(name, ns, client_id, tenant_id, vault, entries) for ns in spaces]
+    result["items"] += [secret_provider_class(name, ns, client_id=client_id, tenant_id=tenant_id, keyvault_name=vault,
+                                              entries=entries) for ns in spaces]
     return result
 
 

@@ -977,6 +977,24 @@ def vault_object(option, value):
     return manifests("--keyvault-name", "kv1", *flag(option, value))
 
 
+OBJECT_HOSTILE = [  # (label, value, what the message shows), for each of --secret, --key, --certificate
+    ("dotdot", "..", ("'..'", "contains '.'")),
+    ("10k", HUGE, (quoted(HUGE), "(10000 characters)", "127")),
+    ("unicode", "pässwort", ("'pässwort'", "contains 'ä'")),
+    ("equals", "a=b=c", ("'a=b=c'", "at most one '/' and one '='")),
+    ("newline", "db\n  - |\n    objectName: other", ("contains '\\n'",)),
+    ("quote", 'db"x', ("contains '\"'",)),
+    ("colon", "db: x", ("contains ':'",)),
+    ("nul", "db\x00", ("contains '\\x00'",)),
+    ("empty", "", ("the name is empty",)),
+    ("bad-version", "db/latest", ("the version 'latest' is not 32 hexadecimal digits",)),
+    ("file-dotdot", "db=..", ("the file name '..' is not valid",)),
+    ("file-slash", "db=../etc", ("the file name '../etc' is not valid",)),
+    ("file-atomic", "db=..data", ("starting with '..'",)),
+    ("file-newline", "db=a\nb", ("the file name 'a\\nb' is not valid",)),
+]
+
+
 MANIFEST_CASES = [
     case("kv-dotdot", manifests(*flag("--keyvault-name", ".."), "--secret", "s"), "'..'", "contains '.'"),
     case("kv-slash", manifests("--keyvault-name", "kv/../x", "--secret", "s"), "'kv/../x'", "contains '/'"),
@@ -986,24 +1004,8 @@ MANIFEST_CASES = [
     case("kv-double-dash", manifests("--keyvault-name", "my--vault", "--secret", "s"), "contains '--'"),
     case("kv-unicode", manifests("--keyvault-name", "vаult", "--secret", "s"), "contains 'а'"),  # Cyrillic a
     case("kv-newline", manifests("--keyvault-name", "kv1\nx", "--secret", "s"), "'kv1\\nx'", "contains '\\n'"),
-    *[case(f"{option[2:5]}-{label}", vault_object(option, value), *shows) for option in ("--secret", "--key",
-                                                                                         "--certificate")
-      for label, value, shows in (
-          ("dotdot", "..", ("'..'", "contains '.'")),
-          ("10k", HUGE, (quoted(HUGE), "(10000 characters)", "127")),
-          ("unicode", "pässwort", ("'pässwort'", "contains 'ä'")),
-          ("equals", "a=b=c", ("'a=b=c'", "at most one '/' and one '='")),
-          ("newline", "db\n  - |\n    objectName: other", ("contains '\\n'",)),
-          ("quote", 'db"x', ("contains '\"'",)),
-          ("colon", "db: x", ("contains ':'",)),
-          ("nul", "db\x00", ("contains '\\x00'",)),
-          ("empty", "", ("the name is empty",)),
-          ("bad-version", "db/latest", ("the version 'latest' is not 32 hexadecimal digits",)),
-          ("file-dotdot", "db=..", ("the file name '..' is not valid",)),
-          ("file-slash", "db=../etc", ("the file name '../etc' is not valid",)),
-          ("file-atomic", "db=..data", ("starting with '..'",)),
-          ("file-newline", "db=a\nb", ("the file name 'a\\nb' is not valid",)),
-      )],
+    *[case(f"{option[2:5]}-{label}", vault_object(option, value), *shows)
+      for option in ("--secret", "--key", "--certificate") for label, value, shows in OBJECT_HOSTILE],
     case("two-objects-one-file", manifests("--keyvault-name", "kv1", "--secret", "a", "--key", "b=a"),
          "is written to the file 'a' of the mount"),
     case("objects-without-vault", manifests("--secret", "s"), "--secret needs --keyvault-name"),
