@@ -72,6 +72,8 @@ def _grants(kind, item):
         role = item.get("roleRef") or {}
         subjects = ", ".join(_subject(s) for s in item.get("subjects") or [])
         return f"{role.get('kind', 'ClusterRole')} {role.get('name', '')} to {subjects}"
+    if kind == "SecretProviderClass":
+        return _mounts((item.get("spec") or {}).get("parameters") or {})
     if kind == "ServiceAccount":
         annotations = (item.get("metadata") or {}).get("annotations") or {}
         return ", ".join(f"{key.rsplit('/', 1)[-1]} {value}" for key, value in sorted(annotations.items())
@@ -83,3 +85,17 @@ def _subject(subject):
     if subject.get("kind") == "ServiceAccount":
         return f"ServiceAccount {subject.get('namespace', '')}/{subject.get('name', '')}"
     return f"{subject.get('kind', '')} {subject.get('name', '')}"
+
+
+def _mounts(parameters):
+    """A SecretProviderClass: the vault, the identity, and each object with its version and file."""
+    import yaml
+    try:
+        documents = (yaml.safe_load(parameters.get("objects") or "") or {}).get("array") or []
+        objects = [yaml.safe_load(document) for document in documents]
+        shown = ", ".join(f"{o.get('objectType', '')} {o.get('objectName', '')}"
+                          + (f" version {o['objectVersion']}" if o.get("objectVersion") else "")
+                          + (f" as {o['objectAlias']}" if o.get("objectAlias") else "") for o in objects)
+    except (yaml.YAMLError, AttributeError, TypeError):
+        shown = "objects unreadable"
+    return f"mounts from Key Vault {parameters.get('keyvaultName', '')} as {parameters.get('clientID', '')}: {shown}"

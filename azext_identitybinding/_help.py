@@ -214,6 +214,44 @@ examples:
     text: az aks identity-binding generate-rbac --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --namespace team-a -o json
 """
 
+HELP["aks identity-binding generate-manifests"] = f"""
+type: command
+short-summary: Generate everything a pod needs to use a bound identity, and to read Azure Key Vault with it.
+long-summary: |
+    Prints one Kubernetes 'List': the ClusterRole and ClusterRoleBinding of generate-rbac,
+    each --service-account as a ServiceAccount annotated with the identity's client id
+    and tenant id, and, with --keyvault-name and --secret / --key / --certificate, a
+    Secrets Store CSI driver SecretProviderClass (secrets-store.csi.x-k8s.io/v1,
+    provider azure) in the identity-binding mode useAzureTokenProxy "true", with
+    clientID, tenantID, keyvaultName and objects. The Azure Key Vault provider needs
+    v1.8.1 or later for that mode.
+    A pod can mount only a SecretProviderClass of its own namespace, so one is emitted in
+    each namespace of the subjects, all alike (it holds no secret and grants nothing:
+    the RBAC grant and the vault's role assignment decide who may read).
+    Objects are NAME[/VERSION][=FILE]: a Key Vault name (1-127 letters, digits and '-'),
+    a version of 32 hexadecimal digits (default: the latest), the file name in the mount
+    (default: NAME). --certificate mounts the public certificate; to mount its private
+    key too, give the certificate's name with --secret.
+    The identity comes from --client-id with --tenant-id (no Azure call at all),
+    --managed-identity-resource-id, or -g/--cluster-name/-n of an identity binding.
+    On stderr it prints the one kubectl patch that gives the workload's pod template the
+    label 'azure.workload.identity/use: "true"', the annotation
+    'azure.workload.identity/use-identity-binding: "true"' (both for the app's own
+    Azure SDK; the CSI mount needs only the service account) and serviceAccountName;
+    name the workload with --workload KIND/NAME, else fill in WORKLOAD.
+    Then grant the identity read access on the vault (for example the role 'Key Vault
+    Secrets User'), and check the chain with `az aks identity-binding check`.
+    -o yaml or -o json is what `kubectl apply -f -` takes; -o table shows one row per
+    object. The output is sorted and free of timestamps: the same input gives the same bytes.
+examples:
+  - name: Offline, the manifests for a Deployment that mounts one secret of a vault, applied.
+    text: az aks identity-binding generate-manifests --client-id 00000000-0000-0000-0000-000000000000 --tenant-id 00000000-0000-0000-0000-000000000000 --service-account demo/web --workload deployment/web --keyvault-name myVault --secret db-password -o yaml | kubectl apply -f -
+  - name: Read the identity from a binding; mount a pinned secret version as file db.txt, a key and a certificate.
+    text: az aks identity-binding generate-manifests -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/web --keyvault-name myVault --secret db-password/0123456789abcdef0123456789abcdef=db.txt --key signing --certificate tls -o yaml
+  - name: Review the objects for two service accounts, read the identity by resource id.
+    text: az aks identity-binding generate-manifests --managed-identity-resource-id {_ID} --service-account team-a/api team-b/worker --keyvault-name myVault --secret api-token --spc-name team-vault -o table
+"""
+
 HELP["aks identity-binding check"] = """
 type: command
 short-summary: Diagnose why a workload cannot get tokens through an identity binding, and say what to fix.

@@ -112,6 +112,8 @@ def load_arguments(loader, _):
                         "comes from Azure, required with --include-sa and --client-id.")
 
     _check_target_arguments(loader, v)
+    _generate_manifests_arguments(loader, group_type, cluster_type, identity_type)
+
     with loader.argument_context("aks identity-binding check") as c:
         c.argument("resource_group_name", arg_type=group_type, required=False,
                    help="Name of the resource group of the cluster (required with --cluster-name).")
@@ -190,3 +192,51 @@ def _check_target_arguments(loader, v):
         c.argument("target_permission", options_list=["--target-permission"],
                    arg_type=get_enum_type(list(KEYVAULT_ACCESS)), arg_group="Target resource",
                    help="With a Key Vault as --target-resource: what the workload reads from it. Default: secrets.")
+
+
+def _generate_manifests_arguments(loader, group_type, cluster_type, identity_type):
+    from azext_identitybinding import _validators as v
+    from azext_identitybinding import rbac
+
+    with loader.argument_context("aks identity-binding generate-manifests") as c:
+        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
+                   arg_group="Identity",
+                   help="Client id of the managed identity (not its object id). Offline, with --tenant-id. With "
+                        "another identity source it is checked against the identity read from Azure.")
+        c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
+                   arg_group="Identity",
+                   help="Tenant id of the identity, for the service account annotation and the SecretProviderClass. "
+                        "Required with --client-id; read from Azure with the other identity sources.")
+        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
+                   help="Resource ID of the user-assigned identity; its client and tenant id are read from Azure.")
+        c.argument("resource_group_name", arg_type=group_type, arg_group="Identity", required=False,
+                   help="Resource group of the cluster, to read the identity from a binding.")
+        c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
+                   help="Cluster of the binding to read the identity from.")
+        c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
+                   help="Name of the identity binding to read the identity from (with -g and --cluster-name).")
+        c.argument("service_accounts", options_list=["--service-account"], nargs="+", action="extend",
+                   type=v.rbac_type(rbac.parse_service_account), arg_group="Subjects",
+                   help="Service account the workload runs as, NAMESPACE/NAME: granted the identity and emitted "
+                        "annotated with it. Repeatable.")
+        c.argument("namespaces", options_list=["--namespace"], nargs="+", action="extend",
+                   type=v.rbac_type(rbac.validate_namespace), arg_group="Subjects",
+                   help="Also grant every service account of this namespace (broader). Repeatable.")
+        c.argument("role_name", options_list=["--role-name"], type=v.role_name,
+                   help="Name of the ClusterRole and ClusterRoleBinding. Default: use-mi-CLIENT_ID.")
+        c.argument("workload", options_list=["--workload"], type=v.workload,
+                   help="The workload that runs as the (one) --service-account, as KIND/NAME (e.g. deployment/web): "
+                        "the kubectl patch printed on stderr names it. Default: the placeholder WORKLOAD.")
+        c.argument("keyvault_name", options_list=["--keyvault-name"], type=v.keyvault_name, arg_group="Key Vault",
+                   help="Name of the Azure Key Vault to mount objects from with the Secrets Store CSI driver: "
+                        "emits a SecretProviderClass in each namespace of the subjects.")
+        for dest, flag, what in (("secrets", "--secret", "secret"), ("keys", "--key", "key"),
+                                 ("certificates", "--certificate", "certificate")):
+            c.argument(dest, options_list=[flag], nargs="+", action="extend", type=v.keyvault_object(flag),
+                       arg_group="Key Vault",
+                       help=f"A {what} of the vault to mount, as NAME[/VERSION][=FILE]: VERSION is 32 hexadecimal "
+                            "digits (default: the latest), FILE the file name in the mount (default: NAME). "
+                            "Repeatable.")
+        c.argument("spc_name", options_list=["--spc-name"], type=v.spc_name, arg_group="Key Vault",
+                   help="Name of the SecretProviderClass (a DNS-1123 subdomain), which the pod's csi volume names "
+                        "in volumeAttributes.secretProviderClass. Default: kv-VAULT-CLIENT_ID (lowercase).")

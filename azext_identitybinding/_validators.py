@@ -65,6 +65,23 @@ def validate_generate_rbac(namespace):
     exit 2, the same as any other bad argument, before any request."""
     from azext_identitybinding.rbac import RbacInputError
     ns = namespace
+    arm_sources = _identity_sources(ns)
+    if not ns.service_accounts and not ns.namespaces:
+        raise RbacInputError("--service-account", None, "give at least one subject: --service-account "
+                             "NAMESPACE/NAME or --namespace NAMESPACE.")
+    if ns.include_service_accounts and not ns.service_accounts:
+        raise RbacInputError("--include-sa", True, "--include-sa emits the "
+                             "ServiceAccounts named with --service-account; none were given.")
+    if ns.include_service_accounts and not arm_sources and not ns.tenant_id:
+        raise RbacInputError("--tenant-id", None, "--include-sa with --client-id needs "
+                             "--tenant-id for the 'azure.workload.identity/tenant-id' annotation "
+                             "(the tenantId printed by `az identity show`).")
+
+
+def _identity_sources(ns):
+    """generate-rbac's and generate-manifests' identity: --client-id alone (offline), or one ARM source;
+    returns the ARM sources given ([] offline)."""
+    from azext_identitybinding.rbac import RbacInputError
     binding_source = bool(ns.cluster_name or ns.name)
     hint = ""
     if ns.name and not ns.cluster_name:  # most likely the old meaning of --name
@@ -82,16 +99,7 @@ def validate_generate_rbac(namespace):
     if binding_source and not (ns.resource_group_name and ns.cluster_name and ns.name):
         raise RbacInputError("-n", None, "reading the identity from a binding needs all of -g, --cluster-name "
                              f"and -n/--name (the binding name).{hint}")
-    if not ns.service_accounts and not ns.namespaces:
-        raise RbacInputError("--service-account", None, "give at least one subject: --service-account "
-                             "NAMESPACE/NAME or --namespace NAMESPACE.")
-    if ns.include_service_accounts and not ns.service_accounts:
-        raise RbacInputError("--include-sa", True, "--include-sa emits the "
-                             "ServiceAccounts named with --service-account; none were given.")
-    if ns.include_service_accounts and not arm_sources and not ns.tenant_id:
-        raise RbacInputError("--tenant-id", None, "--include-sa with --client-id needs "
-                             "--tenant-id for the 'azure.workload.identity/tenant-id' annotation "
-                             "(the tenantId printed by `az identity show`).")
+    return arm_sources
 
 
 class BadArguments(ValueError):
@@ -322,3 +330,67 @@ def role_name(value):
     def validate_object_name(text):
         return rbac.validate_object_name(text, "--role-name")
     return rbac_type(validate_object_name)(value)
+
+
+# -- generate-manifests ----------------------------------------------------------------------------
+
+def _store_type(check, flag):
+    """A check of secretstore.py (or rbac.py) as the argparse type of `flag`, its messages naming `flag`."""
+    def convert(value):
+        return check(value, flag)
+    convert.__name__ = check.__name__
+    return rbac_type(convert)
+
+
+def keyvault_name(value):
+    from azext_identitybinding import secretstore
+    return _store_type(secretstore.validate_vault_name, "--keyvault-name")(value)
+
+
+def keyvault_object(flag):
+    """The type of --secret/--key/--certificate: NAME[/VERSION][=FILE], checked."""
+    def convert(value):
+        from azext_identitybinding import secretstore
+        return _store_type(secretstore.parse_object, flag)(value)
+    convert.__name__ = "keyvault_object"
+    return convert
+
+
+def spc_name(value):
+    from azext_identitybinding import rbac
+    return _store_type(rbac.validate_object_name, "--spc-name")(value)
+
+
+def workload(value):
+    """--workload KIND/NAME, e.g. deployment/web: (Kind, name)."""
+    from azext_identitybinding import secretstore
+    return _store_type(secretstore.parse_workload, "--workload")(value)
+
+
+def validate_generate_manifests(namespace):
+    """Cross-argument rules of generate-manifests (exit 2, before any request)."""
+    from azext_identitybinding import secretstore
+    ns = namespace
+    arm_sources = _identity_sources(ns)
+    accounts = ns.service_accounts or []
+    if not accounts:
+        raise BadArguments("give at least one --service-account NAMESPACE/NAME: the service account the workload "
+                           "runs as (it is emitted annotated with the identity).")
+    if not arm_sources and not ns.tenant_id:
+        raise BadArguments("--client-id needs --tenant-id: the tenant is written to the service account annotation "
+                           "'azure.workload.identity/tenant-id' and to the SecretProviderClass (the tenantId printed "
+                           "by `az identity show`). Or read both from Azure with --managed-identity-resource-id.")
+    objects = {"--secret": ns.secrets, "--key": ns.keys, "--certificate": ns.certificates}
+    given = [flag for flag, values in objects.items() if values]
+    if not ns.keyvault_name and (given or ns.spc_name):
+        raise BadArguments(f"{(given or ['--spc-name'])[0]} needs --keyvault-name NAME: the vault to read from.")
+    if ns.keyvault_name and not given:
+        raise BadArguments(f"--keyvault-name needs at least one object to mount: --secret, --key or --certificate "
+                           f"{secretstore.OBJECT_SYNTAX}.")
+    try:
+        secretstore.object_entries(objects)  # two objects written to one file
+    except secretstore.SecretStoreInputError as ex:
+        raise BadArguments(str(ex)) from None
+    if ns.workload and len(set(accounts)) != 1:
+        raise BadArguments(f"--workload names the workload of one service account, but {len(set(accounts))} were "
+                           "given; drop --workload to get one patch per service account, with WORKLOAD to fill in.")

@@ -26,5 +26,7 @@ def load_command_table(loader, _):
         g.custom_command("cleanup-fic", "cleanup_federated_credential", confirmation=confirm_cleanup)
         g.custom_command("generate-rbac", "generate_rbac", validator=v.validate_generate_rbac,
                          table_transformer=rbac_table)
+        g.custom_command("generate-manifests", "generate_manifests", validator=v.validate_generate_manifests,
+                         table_transformer=rbac_table)
         g.custom_command("check", "check_identity_binding", table_transformer=check_table,
                          validator=v.validate_check)

@@ -65,3 +65,9 @@ KEYVAULT_ACCESS = {
     "certificates": ("Microsoft.KeyVault/vaults/certificates/read", "Key Vault Certificate User", "get",
                      "certificate_permissions"),
 }
+
+# -- Secrets Store CSI driver, Azure Key Vault provider (generate-manifests) ------------------------
+SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"  # SecretProviderClass
+SPC_PROVIDER = "azure"                             # spec.provider of the Key Vault provider
+CSI_DRIVER = "secrets-store.csi.k8s.io"            # the pod's csi volume driver
+TOKEN_PROXY_PARAMETER = "useAzureTokenProxy"       # "true": the provider's identity-binding mode (v1.8.1+)

@@ -292,6 +292,36 @@ def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, m
         raise InvalidArgumentValueError(str(ex)) from None
 
 
+def generate_manifests(cmd, service_accounts=None, namespaces=None, client_id=None, tenant_id=None,
+                       managed_identity_resource_id=None, resource_group_name=None, cluster_name=None, name=None,
+                       role_name=None, keyvault_name=None, secrets=None, keys=None, certificates=None, spc_name=None,
+                       workload=None):
+    """The RBAC, the annotated service accounts and a SecretProviderClass as one List; on stderr, the
+    `kubectl patch` of the workload's pod template (secretstore.py builds both)."""
+    from azext_identitybinding import rbac, secretstore
+    if managed_identity_resource_id or cluster_name:
+        client_id, tenant_id = _identity_from_arm(cmd, client_id=client_id, tenant_id=tenant_id,
+                                                  identity_id=managed_identity_resource_id,
+                                                  resource_group_name=resource_group_name,
+                                                  cluster_name=cluster_name, binding_name=name)
+    try:
+        result = secretstore.generate(client_id, service_accounts or (), namespaces or (), tenant_id=tenant_id or None,
+                                      role_name=role_name, keyvault_name=keyvault_name, secrets=secrets or (),
+                                      keys=keys or (), certificates=certificates or (), spc_name=spc_name)
+        patches = secretstore.workload_patches(
+            service_accounts or (), secretstore.parse_workload(workload) if workload else None)
+    except rbac.RbacInputError as ex:  # the validators catch these first; kept as a safety net
+        from azure.cli.core.azclierror import InvalidArgumentValueError
+        raise InvalidArgumentValueError(str(ex)) from None
+    for namespace in sorted(set(namespaces or [])):
+        logger.warning("Granting every service account in namespace '%s' (group system:serviceaccounts:%s), "
+                       "including ones created later.", namespace, namespace)
+    fill_in = "" if workload else " (replace WORKLOAD with its KIND/NAME, e.g. deployment/web, or pass --workload)"
+    logger.warning("Then label and annotate the workload's pod template for the identity binding and run it as "
+                   "its service account%s:\n%s", fill_in, "\n".join(patches))
+    return result
+
+
 def _identity_from_arm(cmd, *, client_id, tenant_id, identity_id, resource_group_name, cluster_name, binding_name):
     """(client id, tenant id) read from the identity or the binding; cross-checks a given --client-id."""
     from azure.cli.core.azclierror import InvalidArgumentValueError

@@ -151,7 +151,7 @@ def default_name(client_id):
     return "use-mi-" + normalize_client_id(client_id)
 
 
-def _as_list(values, argument):
+def as_list(values, argument):
     # A lone string would otherwise be iterated character by character.
     if values is None:
         return []
@@ -184,8 +184,8 @@ def generate(client_id, service_accounts=(), namespaces=(), *, name=None,
     client_id = normalize_client_id(client_id)
     name = default_name(client_id) if name is None else validate_object_name(name)
     accounts = sorted({parse_service_account(sa)
-                       for sa in _as_list(service_accounts, "--service-account")})
-    groups = sorted({validate_namespace(ns) for ns in _as_list(namespaces, "--namespace")})
+                       for sa in as_list(service_accounts, "--service-account")})
+    groups = sorted({validate_namespace(ns) for ns in as_list(namespaces, "--namespace")})
     if tenant_id is not None:
         tenant_id = normalize_tenant_id(tenant_id)
 

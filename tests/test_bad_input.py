@@ -255,6 +255,7 @@ COMMANDS = {
     "create": (["create"], IDENTITY, ("-g", "--cluster-name", "-n")),
     "check": (["check"], [*SA, "--skip-cluster"], ("-g", "--cluster-name", "-n")),
     "rbac": (["generate-rbac"], ["--service-account", "demo/app"], ("-g", "--cluster-name", "-n")),
+    "manifests": (["generate-manifests"], ["--service-account", "demo/app"], ("-g", "--cluster-name", "-n")),
     "wait": (["wait"], ["--exists"], ("-g", "--cluster-name", "-n")),
     "list": (["list"], [], ("-g", "--cluster-name")),
 }
@@ -1003,6 +1004,83 @@ def test_subscriptions(c):
     run_case(c)
 
 
+# == 11. generate-manifests: the vault, its objects, the SecretProviderClass and the workload ========
+
+VERSION = "0123456789abcdef0123456789abcdef"
+
+
+def manifests(*args):
+    return ["generate-manifests", "--client-id", CLIENT_ID, "--tenant-id", TENANT_ID, "--service-account",
+            "demo/app", *args]
+
+
+def vault_object(option, value):
+    return manifests("--keyvault-name", "kv1", *flag(option, value))
+
+
+OBJECT_HOSTILE = [  # (label, value, what the message shows), for each of --secret, --key, --certificate
+    ("dotdot", "..", ("'..'", "contains '.'")),
+    ("10k", HUGE, (quoted(HUGE), "(10000 characters)", "127")),
+    ("unicode", "pässwort", ("'pässwort'", "contains 'ä'")),
+    ("equals", "a=b=c", ("'a=b=c'", "at most one '/' and one '='")),
+    ("newline", "db\n  - |\n    objectName: other", ("contains '\\n'",)),
+    ("quote", 'db"x', ("contains '\"'",)),
+    ("colon", "db: x", ("contains ':'",)),
+    ("nul", "db\x00", ("contains '\\x00'",)),
+    ("empty", "", ("the name is empty",)),
+    ("bad-version", "db/latest", ("the version 'latest' is not 32 hexadecimal digits",)),
+    ("file-dotdot", "db=..", ("the file name '..' is not valid",)),
+    ("file-slash", "db=../etc", ("the file name '../etc' is not valid",)),
+    ("file-atomic", "db=..data", ("starting with '..'",)),
+    ("file-newline", "db=a\nb", ("the file name 'a\\nb' is not valid",)),
+]
+
+
+MANIFEST_CASES = [
+    case("kv-dotdot", manifests(*flag("--keyvault-name", ".."), "--secret", "s"), "'..'", "contains '.'"),
+    case("kv-slash", manifests("--keyvault-name", "kv/../x", "--secret", "s"), "'kv/../x'", "contains '/'"),
+    case("kv-10k", manifests("--keyvault-name", HUGE, "--secret", "s"), quoted(HUGE), "(10000 characters)"),
+    case("kv-short", manifests("--keyvault-name", "kv", "--secret", "s"), "'kv'", "2 characters long"),
+    case("kv-digit-first", manifests("--keyvault-name", "1vault", "--secret", "s"), "starts with a letter"),
+    case("kv-double-dash", manifests("--keyvault-name", "my--vault", "--secret", "s"), "contains '--'"),
+    case("kv-unicode", manifests("--keyvault-name", "vаult", "--secret", "s"), "contains 'а'"),  # Cyrillic a
+    case("kv-newline", manifests("--keyvault-name", "kv1\nx", "--secret", "s"), "'kv1\\nx'", "contains '\\n'"),
+    *[case(f"{option[2:5]}-{label}", vault_object(option, value), *shows)
+      for option in ("--secret", "--key", "--certificate") for label, value, shows in OBJECT_HOSTILE],
+    case("two-objects-one-file", manifests("--keyvault-name", "kv1", "--secret", "a", "--key", "b=a"),
+         "is written to the file 'a' of the mount"),
+    case("objects-without-vault", manifests("--secret", "s"), "--secret needs --keyvault-name"),
+    case("vault-without-objects", manifests("--keyvault-name", "kv1"), "needs at least one object"),
+    case("spc-dotdot", manifests("--keyvault-name", "kv1", "--secret", "s", "--spc-name", ".."), "'..'",
+         "empty part between dots"),
+    case("spc-10k", manifests("--keyvault-name", "kv1", "--secret", "s", "--spc-name", HUGE), "10000 characters long"),
+    case("spc-uppercase", manifests("--keyvault-name", "kv1", "--secret", "s", "--spc-name", "Team"), "uppercase"),
+    case("spc-without-vault", manifests("--spc-name", "x"), "--spc-name needs --keyvault-name"),
+    case("workload-job", manifests("--workload", "job/x"), "'job/x'", "cannot be changed"),
+    case("workload-kind", manifests("--workload", "service/x"), "the kind 'service'"),
+    case("workload-dotdot", manifests("--workload", "deployment/.."), "empty part between dots"),
+    case("workload-shell", manifests("--workload", "deployment/web;id"), "contains ';'"),
+    case("workload-no-slash", manifests("--workload", "web"), "expected KIND/NAME"),
+    case("workload-two-sa", manifests("--service-account", "b/c", "--workload", "deploy/web"), "but 2 were given"),
+    case("manifests-no-tenant", ["generate-manifests", "--client-id", CLIENT_ID, "--service-account", "demo/app"],
+         "--client-id needs --tenant-id"),
+    case("manifests-no-sa", ["generate-manifests", "--client-id", CLIENT_ID, "--tenant-id", TENANT_ID, "--namespace",
+                             "demo"], "give at least one --service-account"),
+    case("manifests-sa-dotdot", ["generate-manifests", "--client-id", CLIENT_ID, "--tenant-id", TENANT_ID,
+                                 "--service-account", "../x"], "'../x'", "the namespace '..' is not valid"),
+    case("manifests-id-dotdot", ["generate-manifests", "--managed-identity-resource-id", ID_DOTDOT,
+                                 "--service-account", "demo/app"], *DOTDOT),
+    case("manifests-not-found", ["generate-manifests", *BINDING, "--service-account", "demo/app"],
+         f"Identity binding '{NAME}' was not found", exit_code=3, cassette="show_binding_not_found",
+         inside=binding_path()),
+]
+
+
+@pytest.mark.parametrize("c", MANIFEST_CASES)
+def test_generate_manifests(c):
+    run_case(c)
+
+
 # == the suite itself =============================================================================
 
 TABLES = {
@@ -1017,6 +1095,7 @@ TABLES = {
     "query and output": QUERY_CASES,
     "not found": NOT_FOUND_CASES,
     "subscriptions": SUBSCRIPTION_CASES,
+    "generate-manifests": MANIFEST_CASES,
 }
 
 

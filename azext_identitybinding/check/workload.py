@@ -4,6 +4,7 @@ Pure: standard library only. Works on objects in the JSON shape of the Kubernete
 manifest file (`--pod-file`) or as the API server returned them (live pods). Each finding is
 (status, detail, fix); __init__.py turns them into check items.
 """
+import json
 import re
 
 from azext_identitybinding.constants import (EXPIRATION_ANNOTATION, EXPIRATION_RANGE, OLD_TOKEN_ENDPOINT_ENV,
@@ -71,18 +72,32 @@ def _env(container):
     return {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
 
 
+def template_patch(namespace, kind, name, *, labels=None, annotations=None, service_account=None):
+    """The one `kubectl patch --type merge` that sets labels and annotations on a workload's pod template
+    and its serviceAccountName. `kind` None: the target is the placeholder WORKLOAD (KIND/NAME, e.g.
+    deployment/web) of a workload whose template is at spec.template. Names must be checked (DNS-1123)."""
+    template = {}
+    metadata = {k: dict(sorted(v.items())) for k, v in (("annotations", annotations), ("labels", labels)) if v}
+    if metadata:
+        template["metadata"] = metadata
+    if service_account:
+        template["spec"] = {"serviceAccountName": service_account}
+    body = template
+    for key in reversed(TEMPLATE_PATHS[kind or "Deployment"]):
+        body = {key: body}
+    target = f"{kind.lower()} {name}" if kind else "WORKLOAD"
+    return f"kubectl -n {namespace} patch {target} --type merge -p '{json.dumps(body, separators=(',', ':'))}'"
+
+
 def _patch(w, where, key, value):
     """A kubectl command that sets a label/annotation on the pod template (or says to recreate a pod)."""
     if w.kind == "Pod":
         return (f"add {where} {key}: \"{value}\" to the Pod's metadata in its manifest, then recreate it: "
                 f"kubectl -n {w.namespace} delete pod {w.name} && kubectl apply -f <manifest>")
-    nest = '{"spec":{"jobTemplate":{"spec":{"template":{"metadata":%s}}}}}' if w.kind == "CronJob" \
-        else '{"spec":{"template":{"metadata":%s}}}'
-    body = nest % ('{"%s":{"%s":"%s"}}' % (where, key, value))
     if w.kind == "Job":  # a Job's template cannot change: re-create it
         return (f"set spec.template.metadata.{where} {key}: \"{value}\" in the Job's manifest, then "
                 f"kubectl -n {w.namespace} delete job {w.name} && kubectl apply -f <manifest>")
-    return f"kubectl -n {w.namespace} patch {w.kind.lower()} {w.name} --type merge -p '{body}'"
+    return template_patch(w.namespace, w.kind, w.name, **{where: {key: value}})
 
 
 def restart(w):
@@ -134,8 +149,7 @@ def template_findings(w, service_account=None, client_id=None):
     namespace, name = service_account_parts(service_account) if service_account else (w.namespace, effective)
     if effective != name or w.namespace != namespace:
         unset = "" if w.spec.get("serviceAccountName") else " (serviceAccountName is unset, so 'default')"
-        fix = (f"kubectl -n {w.namespace} patch {w.kind.lower()} {w.name} --type merge -p "
-               f"'{{\"spec\":{{\"template\":{{\"spec\":{{\"serviceAccountName\":\"{name}\"}}}}}}}}'"
+        fix = (template_patch(w.namespace, w.kind, w.name, service_account=name)
                if w.kind in _ROLLABLE else f"set serviceAccountName: {name} in the pod spec of the manifest")
         if w.namespace != namespace:
             fix = f"deploy it to namespace {namespace}, or check --service-account {w.namespace}/{effective}"
