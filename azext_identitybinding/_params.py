@@ -74,43 +74,7 @@ def load_arguments(loader, _):
                    help="Resource ID of the user-assigned identity whose 'aks-identity-binding' credential "
                         "to delete if no binding uses it any more.")
 
-    with loader.argument_context("aks identity-binding generate-rbac") as c:
-        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
-                   arg_group="Identity",
-                   help="Client id of the managed identity (not its object id). Works offline. With "
-                        "another identity source it is checked against the identity read from Azure.")
-        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
-                   help="Resource ID of the user-assigned identity; its client and tenant id are read from Azure.")
-        c.argument("resource_group_name", arg_type=group_type,
-                   arg_group="Identity", required=False,
-                   help="Resource group of the cluster, to read the identity from a binding.")
-        c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
-                   help="Cluster of the binding to read the identity from.")
-        # -n/--name names the binding, as in every other az command; --binding-name is its old spelling,
-        # kept for one release (hidden; using it prints az's deprecation warning).
-        c.argument("name", type=v.binding_name, arg_group="Identity",
-                   options_list=["--name", "-n",
-                                 c.deprecate(target="--binding-name", redirect="--name", hide=True)],
-                   help="Name of the identity binding to read the identity from (with -g and --cluster-name).")
-        c.argument("service_accounts", options_list=["--service-account"], nargs="+", action="extend",
-                   type=v.rbac_type(rbac.parse_service_account), arg_group="Subjects",
-                   help="Service account allowed to use the identity, as NAMESPACE/NAME. Repeatable; "
-                        "space-separated values are accepted too.")
-        c.argument("namespaces", options_list=["--namespace"], nargs="+", action="extend",
-                   type=v.rbac_type(rbac.validate_namespace), arg_group="Subjects",
-                   help="Namespace whose every service account may use the identity (broader: prefer "
-                        "--service-account). Repeatable.")
-        c.argument("role_name", options_list=["--role-name"], type=v.role_name,
-                   help="Name of the generated ClusterRole and ClusterRoleBinding (a DNS-1123 subdomain). "
-                        "Default: use-mi-CLIENT_ID.")
-        c.argument("include_service_accounts", options_list=["--include-sa", "--include-service-accounts"],
-                   action="store_true",
-                   help="Also emit each --service-account as a ServiceAccount annotated with the "
-                        "identity's client id and tenant id.")
-        c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
-                   help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
-                        "comes from Azure, required with --include-sa and --client-id.")
-
+    _generate_rbac_arguments(loader, group_type, cluster_type, identity_type)
     _check_target_arguments(loader, v)
     _generate_manifests_arguments(loader, group_type, cluster_type, identity_type)
 
@@ -240,3 +204,44 @@ def _generate_manifests_arguments(loader, group_type, cluster_type, identity_typ
         c.argument("spc_name", options_list=["--spc-name"], type=v.spc_name, arg_group="Key Vault",
                    help="Name of the SecretProviderClass (a DNS-1123 subdomain), which the pod's csi volume names "
                         "in volumeAttributes.secretProviderClass. Default: kv-VAULT-CLIENT_ID (lowercase).")
+
+
+def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
+    from azext_identitybinding import _validators as v
+    from azext_identitybinding import rbac
+    with loader.argument_context("aks identity-binding generate-rbac") as c:
+        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
+                   arg_group="Identity",
+                   help="Client id of the managed identity (not its object id). Works offline. With "
+                        "another identity source it is checked against the identity read from Azure.")
+        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
+                   help="Resource ID of the user-assigned identity; its client and tenant id are read from Azure.")
+        c.argument("resource_group_name", arg_type=group_type,
+                   arg_group="Identity", required=False,
+                   help="Resource group of the cluster, to read the identity from a binding.")
+        c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
+                   help="Cluster of the binding to read the identity from.")
+        # -n/--name names the binding, as in every other az command; --binding-name is its old spelling,
+        # kept for one release (hidden; using it prints az's deprecation warning).
+        c.argument("name", type=v.binding_name, arg_group="Identity",
+                   options_list=["--name", "-n",
+                                 c.deprecate(target="--binding-name", redirect="--name", hide=True)],
+                   help="Name of the identity binding to read the identity from (with -g and --cluster-name).")
+        c.argument("service_accounts", options_list=["--service-account"], nargs="+", action="extend",
+                   type=v.rbac_type(rbac.parse_service_account), arg_group="Subjects",
+                   help="Service account allowed to use the identity, as NAMESPACE/NAME. Repeatable; "
+                        "space-separated values are accepted too.")
+        c.argument("namespaces", options_list=["--namespace"], nargs="+", action="extend",
+                   type=v.rbac_type(rbac.validate_namespace), arg_group="Subjects",
+                   help="Namespace whose every service account may use the identity (broader: prefer "
+                        "--service-account). Repeatable.")
+        c.argument("role_name", options_list=["--role-name"], type=v.role_name,
+                   help="Name of the generated ClusterRole and ClusterRoleBinding (a DNS-1123 subdomain). "
+                        "Default: use-mi-CLIENT_ID.")
+        c.argument("include_service_accounts", options_list=["--include-sa", "--include-service-accounts"],
+                   action="store_true",
+                   help="Also emit each --service-account as a ServiceAccount annotated with the "
+                        "identity's client id and tenant id.")
+        c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
+                   help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
+                        "comes from Azure, required with --include-sa and --client-id.")
