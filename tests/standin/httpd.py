@@ -1,5 +1,5 @@
-"""The HTTPS server and request handler in front of a StandIn: parse, apply latency and transport
-faults (reset, delay), call StandIn.handle, and write the answer."""
+"""The HTTPS server and request handler in front of a StandIn: parse, apply latency, ARM's read
+throttling (throttle.py) and transport faults (reset, delay), call StandIn.handle, and write the answer."""
 import json
 import re
 import socket
@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .response import _arm_error, _Response
+from .throttle import REMAINING_READS, throttled_body
 from .world import ArmError
 
 
@@ -93,6 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         standin = self.server.standin
+        self._extra_headers = None
         parts = urlsplit(self.path)
         path = re.sub(r"/{2,}", "/", unquote(parts.path)) or "/"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -114,6 +116,14 @@ class _Handler(BaseHTTPRequestHandler):
                  "user_agent": self.headers.get("User-Agent", "")}
         if standin.settings.latency:
             time.sleep(standin.settings.latency)
+        taken = standin.read_buckets.take(self.command, path) if route is not None else None
+        if taken is not None:
+            self._extra_headers = {REMAINING_READS: str(taken.remaining)}
+            if not taken.ok:  # the bucket is empty: ARM refuses before anything else happens
+                entry["status"], entry["throttled"] = 429, True
+                standin._record(entry)
+                return self._send(_Response(429, throttled_body(taken.subscription, taken.retry_after),
+                                            {"Retry-After": str(taken.retry_after)}))
         fault = standin._pick_fault(self.command, route, path, target)
         if fault is not None:
             entry["fault"] = fault.kind
@@ -141,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             response = standin.handle(self.command, path, query, self.headers, body, fault)
         except ArmError as ex:
-            response = _arm_error(ex.status, ex.code, ex.message, ex.headers)
+            response = _arm_error(ex.status, ex.code, ex.message, ex.headers, ex.body_extra)
         except Exception as ex:  # a stand-in bug must show up as a readable 500, not a hang
             response = _arm_error(500, "StandInError", f"{type(ex).__name__}: {ex}")
         entry["status"] = response.status
@@ -151,7 +161,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
         self._send(response)
 
+    _extra_headers = None  # per request: headers every answer carries (the remaining reads)
+
     def _send(self, response):
+        extra, self._extra_headers = self._extra_headers, None
+        if extra:
+            response.headers = {**extra, **response.headers}
         payload = response.payload()
         self.send_response(response.status, _REASONS.get(response.status))
         request_id = str(uuid.uuid4())
