@@ -7,7 +7,7 @@ from azext_identitybinding.ids import part
 def _row(binding):
     props = binding.get("properties") or {}
     identity = props.get("managedIdentity") or {}
-    return OrderedDict([
+    row = OrderedDict([
         ("Name", binding.get("name", "")),
         ("ResourceGroup", part(binding.get("id"), "resourceGroups")),
         ("Cluster", part(binding.get("id"), "managedClusters")),
@@ -16,6 +16,9 @@ def _row(binding):
         ("ProvisioningState", props.get("provisioningState", "")),
         ("OidcIssuerUrl", (props.get("oidcIssuer") or {}).get("oidcIssuerUrl", "")),
     ])
+    if "subscriptionId" in binding:  # the fleet view over several subscriptions
+        row["Subscription"] = binding["subscriptionId"]
+    return row
 
 
 def binding_table(result):

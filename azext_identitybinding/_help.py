@@ -92,7 +92,24 @@ long-summary: |
     cannot be read (no permission, throttled past retries), the bindings found are still
     printed, each unreadable cluster is named on stderr, and the exit code is 1 because
     the answer is incomplete.
+
+    Over several subscriptions (--subscription A B, or --all-subscriptions for every
+    subscription this login can see) the clusters are found with one Azure Resource Graph
+    query; if Resource Graph cannot be used, each subscription's clusters are listed from
+    ARM instead. stderr says which was used. Each binding is printed once, with its
+    subscriptionId. A subscription that cannot be read (Disabled, or its clusters cannot be
+    listed) is named on stderr and also makes the exit code 1. Subscriptions this login
+    cannot see cannot be searched.
+
+    Reads follow each subscription's ARM read budget: fast at first, slower when ARM reports
+    little budget left or answers 429, waiting Retry-After and sending a throttled read
+    again. A read is never given up for throttling while time remains; the whole search
+    stops after 20 minutes, and clusters not read by then are named as unreadable.
 examples:
+  - name: Which clusters of every subscription this login can see use this identity?
+    text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --all-subscriptions -o table
+  - name: Search the clusters of two subscriptions.
+    text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --subscription 00000000-0000-0000-0000-000000000000 22222222-2222-2222-2222-222222222222
   - name: Which clusters of the subscription use this identity?
     text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
   - name: List the bindings of a cluster as a table.
@@ -124,12 +141,16 @@ short-summary: Delete an identity's 'aks-identity-binding' federated credential 
 long-summary: |
     AKS creates the credential for the first binding of an identity and does not remove it
     after the last one is deleted. This command deletes it only when it is certainly
-    unused: it reads every cluster of the identity's subscription and of the current one;
-    if another binding is found, the credential stays (exit 0); if any cluster cannot be
-    read, or the credential changes during the scan, it stays and the command fails (exit 1)
-    saying why. Clusters in other subscriptions are not seen: check them first. To see
-    which bindings still use the identity, run
-    `az aks identity-binding list --managed-identity-resource-id ID -o table`.
+    unused: it reads every cluster of every subscription this login can see (found with
+    Azure Resource Graph, or listed per subscription when Resource Graph cannot be used);
+    if another binding is found, the credential stays (exit 0); if any subscription or
+    cluster cannot be read, or the credential changes during the scan, it stays and the
+    command fails (exit 1) naming what could not be read. Subscriptions this login cannot
+    see cannot be scanned: a binding on a cluster there would lose its credential, so run
+    this with a login that sees every subscription where the identity may be bound. Reads
+    are paced by ARM's read budget; the scan stops after 20 minutes (the credential then
+    stays). To see which bindings still use the identity, run
+    `az aks identity-binding list --managed-identity-resource-id ID --all-subscriptions -o table`.
 examples:
   - name: Remove the credential of an identity whose bindings were deleted earlier.
     text: az aks identity-binding cleanup-fic --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --yes

@@ -58,12 +58,14 @@ def load_arguments(loader, _):
         c.argument("managed_identity_resource_id", arg_type=identity_type,
                    help="Only bindings of this identity. Without --cluster-name, every cluster of the "
                         "subscription (or of -g) is searched, concurrently.")
+        _fleet_arguments(c, v)
 
     with loader.argument_context("aks identity-binding delete") as c:
         c.argument("cleanup_fic", options_list=["--cleanup-fic"], action="store_true",
                    help="After deleting the binding, also delete the identity's federated credential "
                         "'aks-identity-binding', but only if a complete scan finds no other binding of the "
-                        "identity on the clusters of its subscription and of the current one.")
+                        "identity on the clusters of every subscription this login can see (subscriptions it "
+                        "cannot see cannot be scanned).")
 
     with loader.argument_context("aks identity-binding cleanup-fic") as c:
         c.argument("managed_identity_resource_id", arg_type=identity_type,
@@ -137,3 +139,20 @@ def load_arguments(loader, _):
                    help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
                         "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
                         "Repeatable.")
+
+
+def _fleet_arguments(c, v):
+    """`list` over several subscriptions."""
+    # Fleet view over several subscriptions. az's global --subscription takes one value; `list` replaces
+    # it with its own repeatable one (the way core's `az account` commands declare theirs), which with
+    # --cluster-name (or alone) keeps the global meaning: the subscription to work in.
+    c.ignore("_subscription")
+    c.argument("subscriptions", options_list=["--subscription"], nargs="+", action="extend",
+               type=v.subscription_value,
+               help="Subscription id or name. Repeatable (space-separated values too): without "
+                    "--cluster-name, every cluster of these subscriptions is searched, found with Azure "
+                    "Resource Graph when there are several. With --cluster-name, the cluster's "
+                    "subscription (one). Default: the current subscription.")
+    c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
+               help="Search every subscription this login can see (Disabled ones are named as not "
+                    "scanned). Subscriptions the login cannot see cannot be searched.")

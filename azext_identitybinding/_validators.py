@@ -123,6 +123,56 @@ def validate_list(namespace):
                            "identity across the subscription.")
     if namespace.cluster_name and not namespace.resource_group_name:
         raise BadArguments("--cluster-name needs -g/--resource-group.")
+    subs = getattr(namespace, "subscriptions", None)
+    if getattr(namespace, "all_subscriptions", False) and subs:
+        raise BadArguments("give --all-subscriptions or --subscription ID [ID ...], not both.")
+    if namespace.cluster_name and (getattr(namespace, "all_subscriptions", False) or len(subs or []) > 1):
+        raise BadArguments("--cluster-name lists one cluster, in one subscription: give at most one "
+                           "--subscription, and no --all-subscriptions.")
+    if subs:
+        namespace.subscriptions = _resolve_subscriptions(namespace, subs)
+
+
+MAX_SUBSCRIPTION_NAME = 128
+
+
+def subscription_value(value):
+    """`list --subscription`: a subscription id (GUID, returned lower-case) or the display name of a
+    subscription `az account list` knows (resolved to its id by validate_list, from the login's cache,
+    no request). Only ids ever become part of a request."""
+    from azext_identitybinding import ids
+    text = value.strip() if isinstance(value, str) else ""
+    if ids.is_guid(text):
+        return text.lower()
+    if not text or len(text) > MAX_SUBSCRIPTION_NAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ArgumentTypeError(f"{ids.show(value)} is not a subscription id (a GUID) or name.")
+    return _SubscriptionName(text)
+
+
+class _SubscriptionName(str):
+    """A --subscription value that is not a GUID: a name to look up in the login's subscriptions."""
+
+
+def _resolve_subscriptions(namespace, values):
+    names = [v for v in values if isinstance(v, _SubscriptionName)]
+    known = {}
+    if names:
+        from azure.cli.core._profile import Profile
+        cached = Profile(cli_ctx=namespace._cmd.cli_ctx).load_cached_subscriptions()  # pylint: disable=protected-access
+        for sub in cached:
+            known.setdefault(str(sub.get("name", "")).lower(), str(sub.get("id", "")).lower())
+    resolved = []
+    for value in values:
+        if isinstance(value, _SubscriptionName):
+            from azext_identitybinding import ids
+            found = known.get(value.lower())
+            if not found or not ids.is_guid(found):
+                raise BadArguments(f"--subscription {ids.show(str(value))} is not a subscription id (a GUID) and no "
+                                   "subscription of that name is known to this login; see `az account list -o "
+                                   "table`.")
+            value = found
+        resolved.append(str(value))
+    return list(dict.fromkeys(resolved))
 
 
 def validate_delete(namespace):

@@ -9,6 +9,15 @@ BINDINGS_API_VERSION = "2026-06-01"                  # GA; base model (no allowe
 BINDINGS_PREVIEW_API_VERSION = "2026-08-02-preview"  # adds allowedSubjects and managedBy
 CLUSTERS_API_VERSION = BINDINGS_API_VERSION          # managedClusters: the same resource provider
 IDENTITY_API_VERSION = "2024-11-30"                  # Microsoft.ManagedIdentity (identities, FICs)
+SUBSCRIPTIONS_API_VERSION = "2022-12-01"             # GET /subscriptions (Microsoft.Resources)
+RESOURCE_GRAPH_API_VERSION = "2022-10-01"            # POST /providers/Microsoft.ResourceGraph/resources
+# Subscription states whose resources can be read (Warned and PastDue still serve reads); any other
+# state (Disabled, Deleted, or one Azure adds later) cannot be scanned and is named as such.
+READABLE_SUBSCRIPTION_STATES = ("Enabled", "Warned", "PastDue")
+# ARM's read-budget header (Azure docs: "Understand how Azure Resource Manager throttles requests")
+REMAINING_READS_HEADER = "x-ms-ratelimit-remaining-subscription-reads"
+ARG_QUOTA_REMAINING_HEADER = "x-ms-user-quota-remaining"   # Resource Graph's own per-user quota
+ARG_QUOTA_RESETS_HEADER = "x-ms-user-quota-resets-after"   # hh:mm:ss
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 FIC_NAME = "aks-identity-binding"  # the federated credential AKS creates (and leaves) on a bound identity

@@ -88,28 +88,37 @@ def wait_timed_out(result):
     return result
 
 
-def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, managed_identity_resource_id=None):
+def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, managed_identity_resource_id=None,
+                           subscriptions=None, all_subscriptions=False):
     from azext_identitybinding.fleet import bindings_of
     if not cluster_name:
-        return _fleet_list(cmd, resource_group_name, managed_identity_resource_id)
-    client, ref = _client_and_ref(cmd, resource_group_name, cluster_name)
-    bindings = client.list_bindings(ref)
+        return _fleet_list(cmd, resource_group_name, managed_identity_resource_id, subscriptions, all_subscriptions)
+    from azext_identitybinding._client_factory import cf_arm
+    from azext_identitybinding.arm import BindingRef
+    # `list` declares --subscription itself (repeatable, see _params.py); one value means what az's global
+    # --subscription means: the subscription of the cluster.
+    client = cf_arm(cmd.cli_ctx)
+    subscription = (subscriptions or [client.subscription_id])[0]
+    bindings = client.list_bindings(BindingRef(subscription, resource_group_name, cluster_name))
     if managed_identity_resource_id:
         bindings = bindings_of(bindings, managed_identity_resource_id)
     return bindings
 
 
-def _fleet_list(cmd, resource_group_name, identity_id):
+def _fleet_list(cmd, resource_group_name, identity_id, subscriptions=None, all_subscriptions=False):
     from azure.cli.core.azclierror import AzureResponseError
     from azext_identitybinding._client_factory import cf_arm
+    from azext_identitybinding.ids import part
     client = cf_arm(cmd.cli_ctx)
     from azext_identitybinding import fleet
-    result = fleet.scan_subscriptions(client, [client.subscription_id], identity_id, resource_group_name)
+    scope = None if all_subscriptions else (subscriptions or [client.subscription_id])
+    result = fleet.scan_subscriptions(client, scope, identity_id, resource_group_name)
     if not result.complete:
         _fail_after_output(cmd.cli_ctx, AzureResponseError(
-            f"Incomplete answer: {len(result.unreadable)} of {result.clusters} clusters could not be read "
-            "(see the warnings above); the bindings printed come from the others. Get read access to those "
-            "clusters, or retry if they were throttled."))
+            f"Incomplete answer: {fleet.describe_gaps(result)} (see the warnings above); the bindings printed "
+            "come from the others. Get read access to them, or retry if they were throttled."))
+    if all_subscriptions or len(set(scope or [])) > 1:  # each binding with its subscription
+        return [{**b, "subscriptionId": part(b.get("id"), "subscriptions").lower()} for b in result.bindings]
     return result.bindings
 
 
@@ -209,14 +218,15 @@ def confirm_delete(command_args):
             f"(resource group '{command_args.get('resource_group_name')}')")
     if command_args.get("cleanup_fic"):
         what += (", then its identity's federated credential 'aks-identity-binding' if no other binding "
-                 "uses it")
+                 "uses it in any subscription this login can see (subscriptions it cannot see cannot be scanned)")
     return _confirm(what, f"Delete {what}? Pods that use it will stop getting tokens for its identity.")
 
 
 def confirm_cleanup(command_args):
     what = f"the federated credential 'aks-identity-binding' of '{command_args.get('managed_identity_resource_id')}'"
-    return _confirm(what, f"Delete {what} if no binding of the identity is found on the clusters of its "
-                          "subscription and of the current one?")
+    return _confirm(what, f"Delete {what} if no binding of the identity is found on the clusters of every "
+                          "subscription this login can see? Subscriptions it cannot see cannot be scanned: a "
+                          "binding there would lose its credential.")
 
 
 def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, managed_identity_resource_id=None,

@@ -1,30 +1,46 @@
 """Fleet scans: which clusters bind an identity, and whether its federated credential may go.
 
-Reads the clusters of a subscription (or resource group) and lists the bindings of each,
-concurrently with a bounded pool. A cluster that cannot be read is recorded, never skipped
-silently: a scan with `unreadable` entries is an incomplete answer, and the credential clean-up
-treats it as a reason to keep the credential.
+Discovery: the clusters of one subscription come from ARM's own list (one request per page, no index
+lag). Over several subscriptions (`--subscription A B`, `--all-subscriptions`, the credential clean-up)
+Azure Resource Graph finds them in one paged query; when Resource Graph cannot be used (forbidden,
+unavailable, throttled, truncated) each subscription's clusters are listed from ARM instead. Which one
+was used is said on stderr. Then the bindings of each cluster are read, concurrently with a bounded
+pool, paced by each subscription's ARM read budget (pacing.py) within FLEET_TIME_LIMIT.
+
+A cluster or subscription that cannot be read is recorded, never skipped silently: a scan with
+`unreadable` or `unreadable_subscriptions` entries is an incomplete answer, and the credential
+clean-up treats it as a reason to keep the credential.
 """
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from knack.log import get_logger
 
-from azext_identitybinding.constants import FIC_NAME
+from azext_identitybinding.constants import FIC_NAME, READABLE_SUBSCRIPTION_STATES
 from azext_identitybinding.ids import part, same_resource
 
 logger = get_logger(__name__)
 
+# Seconds a whole scan may spend (most of it waiting for ARM's read budget: 2,000 clusters in one
+# subscription need about 70 s at the documented 25 reads/s); a read not sent by then is "unreadable".
+FLEET_TIME_LIMIT = 20 * 60
+GRAPH_SUBSCRIPTION_BATCH = 1000  # Resource Graph takes at most 1,000 subscriptions a query
+ARG = "Azure Resource Graph"
+PER_SUBSCRIPTION = "per-subscription listing"
+
 
 @dataclass
 class ScanResult:
-    bindings: list    # ARM binding resources of the identity, sorted by id
-    unreadable: list  # [{"cluster", "resourceGroup", "error"}], sorted
+    bindings: list    # ARM binding resources of the identity, sorted by id, each once
+    unreadable: list  # [{"subscription", "cluster", "resourceGroup", "error"}], sorted
     clusters: int     # how many clusters were looked at
+    unreadable_subscriptions: list = field(default_factory=list)  # [{"subscription", "name", "error"}]
+    subscriptions: list = field(default_factory=list)             # the subscription ids scanned
+    discovery: str = PER_SUBSCRIPTION
 
     @property
     def complete(self):
-        return not self.unreadable
+        return not self.unreadable and not self.unreadable_subscriptions
 
 
 def identity_of(binding):
@@ -37,19 +53,96 @@ def bindings_of(bindings, identity_id):
     return [b for b in bindings if same_resource(identity_of(b), identity_id)]
 
 
-def scan(client, subscription_id, identity_id, *, resource_group=None, on_progress=None):
-    """Every binding of identity_id on the clusters in scope, and the clusters that could not be read."""
+def visible_subscriptions(client):
+    """(ids that can be scanned, [{"subscription", "name", "error"}] that cannot) of the login.
+
+    Scannable: the states in READABLE_SUBSCRIPTION_STATES (Enabled, Warned, PastDue). A Disabled or
+    Deleted subscription (or a state Azure adds later) cannot be read: it is named, never dropped."""
+    from azext_identitybinding.ids import is_guid
+    scannable, unreadable = [], []
+    for sub in client.list_subscriptions():
+        sid, name, state = (str(sub.get("subscriptionId") or ""), str(sub.get("displayName") or ""),
+                            str(sub.get("state") or "unknown"))
+        if not is_guid(sid):
+            unreadable.append({"subscription": sid[:80], "name": name[:80],
+                               "error": "Azure listed it with an id that is not a GUID; it was not scanned."})
+        elif state not in READABLE_SUBSCRIPTION_STATES:
+            unreadable.append({"subscription": sid.lower(), "name": name[:80],
+                               "error": f"the subscription is {state[:40]}: its clusters cannot be read."})
+        else:
+            scannable.append(sid.lower())
+    return list(dict.fromkeys(scannable)), unreadable
+
+
+def _ref_of(cluster_id, subscription=None):
+    from azext_identitybinding.arm import BindingRef
+    return BindingRef(subscription or part(cluster_id, "subscriptions").lower(), part(cluster_id, "resourceGroups"),
+                      part(cluster_id, "managedClusters"))
+
+
+def discover(client, subscriptions, resource_group=None):
+    """(cluster refs, unreadable subscriptions, how they were found) in the given subscriptions."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
-    from azext_identitybinding.arm import BindingRef
+    wanted = set(subscriptions)
+    if len(wanted) > 1:
+        ordered = sorted(wanted)
+        try:
+            rows = [row for start in range(0, len(ordered), GRAPH_SUBSCRIPTION_BATCH)
+                    for row in client.query_clusters(ordered[start:start + GRAPH_SUBSCRIPTION_BATCH])]
+        except (AzCLIError, AzureError) as ex:
+            logger.warning("Azure Resource Graph could not be used (%s); listing the clusters of each of the "
+                           "%d subscriptions from ARM instead.", ex, len(wanted))
+        else:
+            refs = [_ref_of(str(r.get("id") or "")) for r in rows]
+            refs = [r for r in refs if r.subscription_id in wanted and r.cluster and r.resource_group
+                    and (not resource_group or r.resource_group.lower() == resource_group.lower())]
+            logger.warning("Found %d cluster(s) in %d subscription(s) with Azure Resource Graph.", len(refs),
+                           len(wanted))
+            return refs, [], ARG
+    refs, unreadable = [], []
+    if len(wanted) == 1:  # one subscription: its errors are the command's (a missing -g is exit 3, as before)
+        sub = next(iter(wanted))
+        return [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)], [], PER_SUBSCRIPTION
+    for sub in subscriptions:
+        try:
+            refs += [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)]
+        except (AzCLIError, AzureError) as ex:
+            unreadable.append({"subscription": sub, "name": "", "error": f"its clusters could not be listed: {ex}"})
+    if len(wanted) > 1:
+        logger.warning("Listed the clusters of %d subscription(s) from ARM, one subscription at a time.",
+                       len(wanted))
+    return refs, unreadable, PER_SUBSCRIPTION
+
+
+def _interleaved(refs):
+    """Round-robin over subscriptions, so that workers held by one throttled subscription leave the
+    others' reads going."""
+    by_sub = {}
+    for ref in refs:
+        by_sub.setdefault(ref.subscription_id, []).append(ref)
+    queues = list(by_sub.values())
+    return [q[i] for i in range(max((len(q) for q in queues), default=0)) for q in queues if i < len(q)]
+
+
+def _cluster_key(ref):
+    return f"{ref.subscription_id}/{ref.resource_group}/{ref.cluster}".lower()
+
+
+def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
+    """Every binding of identity_id on the clusters `refs`, and the clusters that could not be read."""
+    from azure.cli.core.azclierror import AzCLIError
+    from azure.core.exceptions import AzureError
     from azext_identitybinding.arm.client import FLEET_WORKERS
 
-    clusters = client.list_clusters(subscription_id, resource_group)
-    refs = [BindingRef(subscription_id, part(c["id"], "resourceGroups"), c["name"]) for c in clusters]
-    bindings, unreadable, done = [], [], 0
+    unique = {}
+    for ref in refs:  # each cluster once: the first spelling of its id
+        unique.setdefault(_cluster_key(ref), ref)
+    refs = _interleaved(list(unique.values()))
+    found_by_id, unreadable, done = {}, [], 0
 
     def read(ref):
-        return ref, client.list_bindings(ref)
+        return ref, client.list_bindings(ref, pacer=pacer)
 
     with ThreadPoolExecutor(max_workers=max(1, min(FLEET_WORKERS, len(refs)))) as pool:
         futures = {pool.submit(read, ref): ref for ref in refs}
@@ -58,33 +151,89 @@ def scan(client, subscription_id, identity_id, *, resource_group=None, on_progre
             try:
                 _, found = future.result()
             except (AzCLIError, AzureError) as ex:
-                unreadable.append({"cluster": ref.cluster, "resourceGroup": ref.resource_group, "error": str(ex)})
+                unreadable.append({"subscription": ref.subscription_id, "cluster": ref.cluster,
+                                   "resourceGroup": ref.resource_group, "error": str(ex)})
             else:
-                bindings.extend(bindings_of(found, identity_id))
+                for b in bindings_of(found, identity_id):
+                    found_by_id.setdefault(str(b.get("id", "")).lower(), b)  # each binding once
             done += 1
             if on_progress:
                 on_progress(done, len(refs))
-    bindings.sort(key=lambda b: b.get("id", "").lower())
-    unreadable.sort(key=lambda u: (u["resourceGroup"].lower(), u["cluster"].lower()))
+    bindings = sorted(found_by_id.values(), key=lambda b: b.get("id", "").lower())
+    unreadable.sort(key=lambda u: (u["subscription"], u["resourceGroup"].lower(), u["cluster"].lower()))
     return ScanResult(bindings, unreadable, len(refs))
 
 
-def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None):
-    """Scan each subscription; warn about every cluster that could not be read."""
+def _sleep(seconds):
+    """time.sleep, looked up at each call, so that a patched sleep (the playback tests) is the one used."""
+    import time
+    time.sleep(seconds)
+
+
+def _pacer():
+    import time
+    from azext_identitybinding.pacing import Pacer
+    return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=_sleep)
+
+
+def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=()):
+    """Scan the given subscriptions (None: every subscription visible to the login, plus `also` unless
+    it is among those that cannot be scanned); warn about every subscription and cluster that could
+    not be read."""
     def progress(done, total):
         if client.progress and total >= 10:
             client.progress.add(message=f"Scanned {done}/{total} clusters")
 
-    results = [scan(client, sub, identity_id, resource_group=resource_group_name, on_progress=progress)
-               for sub in dict.fromkeys(s.lower() for s in subscription_ids)]
+    unreadable_subs = []
+    if subscription_ids is None:
+        subscriptions, unreadable_subs = visible_subscriptions(client)
+        named = {u["subscription"] for u in unreadable_subs}
+        subscriptions += [s for s in dict.fromkeys(a.lower() for a in also if a) if s not in subscriptions
+                          and s not in named]
+    else:
+        subscriptions = list(dict.fromkeys(s.lower() for s in subscription_ids))
+        if len(subscriptions) > 1:
+            # Resource Graph answers for a subscription the login cannot read with no rows, as for one
+            # without clusters: check the given ids against what the login can see, and name the others.
+            visible, unreadable_visible = visible_subscriptions(client)
+            states = {u["subscription"]: u for u in unreadable_visible}
+            unreadable_subs = [states.get(s) or {"subscription": s, "name": "", "error": "this login cannot see "
+                                                 "the subscription (check the id, and `az account list`)."}
+                               for s in subscriptions if s not in visible]
+            subscriptions = [s for s in subscriptions if s in visible]
+    refs, unlisted, how = discover(client, subscriptions, resource_group_name)
+    unreadable_subs += unlisted
+    pacer = _pacer()
+    result = scan(client, refs, identity_id, pacer=pacer, on_progress=progress)
     if client.progress:
         client.progress.end()
-    merged = ScanResult([b for r in results for b in r.bindings], [u for r in results for u in r.unreadable],
-                        sum(r.clusters for r in results))
-    for item in merged.unreadable:
-        logger.warning("Could not read cluster '%s' (resource group '%s'): %s", item["cluster"],
-                       item["resourceGroup"], item["error"])
-    return merged
+    result.unreadable_subscriptions = unreadable_subs
+    result.subscriptions = [s for s in subscriptions if s not in {u["subscription"] for u in unlisted}]
+    result.discovery = how
+    for sub, count in sorted(pacer.throttled().items()):
+        logger.warning("ARM throttled %d read(s) in subscription '%s'; they were sent again after Retry-After.",
+                       count, sub)
+    for item in unreadable_subs:
+        named = f" ({item['name']})" if item.get("name") else ""
+        logger.warning("Could not scan subscription '%s'%s: %s", item["subscription"], named, item["error"])
+    several = len(subscriptions) > 1
+    for item in result.unreadable:
+        where = f" in subscription '{item['subscription']}'" if several else ""
+        logger.warning("Could not read cluster '%s' (resource group '%s')%s: %s", item["cluster"],
+                       item["resourceGroup"], where, item["error"])
+    return result
+
+
+def describe_gaps(result):
+    """What an incomplete scan could not read, in one sentence for a message."""
+    parts = []
+    if result.unreadable_subscriptions:
+        parts.append(f"{len(result.unreadable_subscriptions)} subscription(s) could not be scanned ("
+                     + ", ".join(u["subscription"] for u in result.unreadable_subscriptions[:10])
+                     + (", ..." if len(result.unreadable_subscriptions) > 10 else "") + ")")
+    if result.unreadable:
+        parts.append(f"{len(result.unreadable)} of {result.clusters} clusters could not be read")
+    return " and ".join(parts)
 
 
 def cleanup_fic(client, identity_id, deleted_binding_id=None):
@@ -97,9 +246,17 @@ def cleanup_fic(client, identity_id, deleted_binding_id=None):
         client.get_identity(identity_id)  # a missing identity is "not found" (exit 3), not "nothing to do"
         report["reason"] = f"the identity has no federated credential '{FIC_NAME}'; nothing to clean up."
         return report
-    subscriptions = [client.subscription_id, ids.parse(identity_id).subscription]
-    result = scan_subscriptions(client, subscriptions, identity_id)
+    # every subscription the login can see, and (as before) the current one and the identity's own
+    result = scan_subscriptions(client, None, identity_id,
+                                also=[client.subscription_id, ids.parse(identity_id).subscription])
     report["clustersScanned"] = result.clusters
+    report["subscriptionsScanned"] = len(result.subscriptions)
+    report["discovery"] = result.discovery
+    if not result.complete:
+        report["unreadableSubscriptions"] = [u["subscription"] for u in result.unreadable_subscriptions]
+        report["unreadableClusters"] = [f"/subscriptions/{u['subscription']}/resourceGroups/{u['resourceGroup']}/"
+                                        f"providers/Microsoft.ContainerService/managedClusters/{u['cluster']}"
+                                        for u in result.unreadable]
     others = [b["id"] for b in result.bindings if not same_resource(b.get("id"), deleted_binding_id)]
     report["bindings"] = others
     if others:
@@ -108,8 +265,8 @@ def cleanup_fic(client, identity_id, deleted_binding_id=None):
         return report
     if not result.complete:
         report["doubt"] = True
-        report["reason"] = (f"{len(result.unreadable)} of {result.clusters} clusters could not be read, so another "
-                            "binding may still use the identity. The credential stays; retry when they can be read.")
+        report["reason"] = (f"{describe_gaps(result)}, so another binding may still use the identity. The "
+                            "credential stays; retry when they can be read.")
         return report
     if client.get_fic(identity_id) != before:
         report["doubt"] = True
@@ -118,6 +275,7 @@ def cleanup_fic(client, identity_id, deleted_binding_id=None):
         return report
     client.delete_fic(identity_id)
     report["deleted"] = True
-    report["reason"] = (f"no binding of the identity was found on the {result.clusters} clusters of subscription(s) "
-                        f"{', '.join(dict.fromkeys(s.lower() for s in subscriptions))}.")
+    report["reason"] = (f"no binding of the identity was found on the {result.clusters} clusters of the "
+                        f"{len(result.subscriptions)} subscription(s) visible to this login (found with "
+                        f"{result.discovery}). Subscriptions this login cannot see could not be scanned.")
     return report

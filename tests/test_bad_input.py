@@ -962,6 +962,47 @@ def test_not_found(c):
     run_case(c)
 
 
+# == fleet view over subscriptions: list --subscription / --all-subscriptions ======================
+
+FLEET = ["list", *IDENTITY]
+SUB_NOT_ID = "is not a subscription id (a GUID) or name"
+SUB_UNKNOWN = "no subscription of that name is known to this login"
+
+
+def fleet_sub(*values):
+    return [*FLEET, *[a for v in values for a in flag("--subscription", v)]]
+
+
+SUBSCRIPTION_CASES = [
+    case("sub-dotdot", fleet_sub(".."), "'..'", SUB_UNKNOWN),
+    case("sub-slash", fleet_sub(SUB + "/resourceGroups/rg"), quoted(SUB + "/resourceGroups/rg"), SUB_UNKNOWN),
+    case("sub-backslash", fleet_sub("a\\b"), SUB_UNKNOWN),
+    case("sub-query", fleet_sub(SUB + "?api-version=1"), SUB_UNKNOWN),
+    case("sub-percent", fleet_sub("%2e%2e"), "'%2e%2e'", SUB_UNKNOWN),
+    case("sub-empty", fleet_sub(""), "argument --subscription: ''", SUB_NOT_ID),
+    case("sub-blank", fleet_sub("   "), SUB_NOT_ID),
+    case("sub-10k", fleet_sub(HUGE), quoted(HUGE), SUB_NOT_ID),
+    case("sub-129", fleet_sub("a" * 129), SUB_NOT_ID),
+    case("sub-newline", fleet_sub(SUB[:8] + "\n" + SUB[8:]), repr(SUB[:8] + "\n" + SUB[8:]), SUB_NOT_ID),
+    case("sub-nul", fleet_sub(SUB + "\x00"), SUB_NOT_ID),
+    case("sub-braces", fleet_sub("{%s}" % SUB), SUB_UNKNOWN),
+    case("sub-guid-then-bad", fleet_sub(SUB, ".."), "'..'", SUB_UNKNOWN),
+    case("sub-dash-option", fleet_sub("-" + SUB), SUB_UNKNOWN),
+    case("sub-no-value", [*FLEET, "--subscription"], "--subscription"),
+    case("sub-and-all", [*fleet_sub(SUB), "--all-subscriptions"], "not both"),
+    case("all-with-value", [*FLEET, "--all-subscriptions=yes"], "--all-subscriptions"),
+    case("all-with-cluster", ["list", "-g", RG, "--cluster-name", CLUSTER, "--all-subscriptions"], "at most one"),
+    case("two-subs-with-cluster", ["list", "-g", RG, "--cluster-name", CLUSTER, "--subscription", SUB,
+                                   "22222222-2222-2222-2222-222222222222"], "at most one"),
+    case("all-without-identity", ["list", "--all-subscriptions"], "--managed-identity-resource-id"),
+]
+
+
+@pytest.mark.parametrize("c", SUBSCRIPTION_CASES)
+def test_subscriptions(c):
+    run_case(c)
+
+
 # == the suite itself =============================================================================
 
 TABLES = {
@@ -975,6 +1016,7 @@ TABLES = {
     "no terminal": NO_TERMINAL_CASES,
     "query and output": QUERY_CASES,
     "not found": NOT_FOUND_CASES,
+    "subscriptions": SUBSCRIPTION_CASES,
 }
 
 

@@ -4,7 +4,7 @@ import json
 import pytest
 import yaml
 
-from playback import CLUSTER, IDENTITY_ID, RECORDINGS, RG, run
+from playback import CLUSTER, IDENTITY_ID, RECORDINGS, RG, SUB, run
 
 FIC = "/federatedIdentityCredentials/aks-identity-binding"
 ITEM = ["-g", RG, "--cluster-name", CLUSTER, "-n", "identitybinding1"]
@@ -53,8 +53,10 @@ def test_fleet_view_with_an_unreadable_cluster_prints_what_it_found_and_fails():
 def test_fleet_view_waits_for_retry_after_when_throttled():
     r = az("fleet_list_throttled", "list", "--managed-identity-resource-id", IDENTITY_ID)
     assert r.exit_code == 0, r
-    assert 2 in r.sleeps
+    # the pacer holds the subscription until Retry-After has passed (less the time since the 429)
+    assert len(r.sleeps) == 1 and 1.5 < r.sleeps[0] <= 2, r.sleeps
     assert len([u for m, u, _ in r.requests if "/c4/identityBindings" in u]) == 2
+    assert "ARM throttled 1 read(s)" in r.err
     assert r.all_played
 
 
@@ -259,3 +261,217 @@ def test_update_with_both_a_file_and_namespaces_is_refused(tmp_path):
     r = az("no_requests", "update", *ITEM, "--allow-namespace", "a", "--allowed-subjects-from-file", str(path))
     assert r.exit_code == 2, r
     assert "choose one of" in r.err and r.requests == []
+
+
+# -- tenant scale: several subscriptions, Azure Resource Graph, paced reads (issue 13) ----------
+
+SUB2 = "22222222-2222-2222-2222-222222222222"
+SUB3 = "33333333-3333-3333-3333-333333333333"
+SUB4 = "44444444-4444-4444-4444-444444444444"
+GRAPH = "/providers/Microsoft.ResourceGraph/resources"
+
+
+def graph_bodies(r):
+    return [body for m, u, body in r.requests if m == "POST" and GRAPH in u]
+
+
+def test_all_subscriptions_pages_subscriptions_and_resource_graph_and_prints_each_binding_once():
+    r = az("fleet_all_graph_paged", "list", "--managed-identity-resource-id", IDENTITY_ID, "--all-subscriptions")
+    assert r.exit_code == 0, r
+    first, second = graph_bodies(r)
+    assert first["subscriptions"] == sorted([SUB, SUB2, SUB3])  # both pages of GET /subscriptions
+    assert "microsoft.containerservice/managedclusters" in first["query"]
+    assert first["options"] == {"$top": 1000, "resultFormat": "objectArray"}
+    assert second["options"]["$skipToken"].startswith("ew0KICAiJGlkIjog")  # the token page 1 gave
+    assert second["query"] == first["query"] and second["subscriptions"] == first["subscriptions"]
+    out = r.json()
+    assert [(b["name"], b["subscriptionId"]) for b in out] == [("ib1", SUB), ("ib6", SUB3)]
+    reads = [u for m, u, _ in r.requests if "/identityBindings" in u]
+    assert len(reads) == 4 and sum("/c1/identityBindings" in u for u in reads) == 1  # c1 twice in ARG: read once
+    assert 3.0 in r.sleeps  # quota exhausted after page 1: waited x-ms-user-quota-resets-after
+    assert "with Azure Resource Graph" in r.err
+    assert r.all_played
+
+
+def test_all_subscriptions_table_has_the_subscription_column():
+    r = az("fleet_all_graph_paged", "list", "--managed-identity-resource-id", IDENTITY_ID, "--all-subscriptions",
+           "-o", "table")
+    assert r.exit_code == 0, r
+    assert "Subscription" in r.out.splitlines()[0] and SUB3 in r.out
+
+
+def test_resource_graph_forbidden_falls_back_to_listing_each_subscription():
+    r = az("fleet_all_graph_forbidden", "list", "--managed-identity-resource-id", IDENTITY_ID, "--all-subscriptions")
+    assert r.exit_code == 0, r
+    assert [b["name"] for b in r.json()] == ["ib1", "ib6"]
+    assert "Azure Resource Graph could not be used" in r.err and "AuthorizationFailed" in r.err
+    listed = [u for m, u, _ in r.requests if u.split("?")[0].endswith("/managedClusters")]
+    assert [u.split("/")[4] for u in listed] == [SUB, SUB3]
+    assert r.all_played
+
+
+def test_throttled_reads_wait_and_are_sent_again():
+    r = az("fleet_subscriptions_throttled", "list", "--managed-identity-resource-id", IDENTITY_ID,
+           "--subscription", SUB, SUB3.upper())
+    assert r.exit_code == 0, r
+    assert [b["name"] for b in r.json()] == ["ib1", "ib6"]
+    assert graph_bodies(r)[0]["subscriptions"] == [SUB, SUB3]  # validated, lower-cased
+    assert r.sleeps[0] == 1.0  # Resource Graph's 429: the transport waited its Retry-After
+    assert any(2.5 < s <= 3 for s in r.sleeps[1:]), r.sleeps  # ARM's 429: the pacer held the subscription
+    assert len([u for m, u, _ in r.requests if "/c6/identityBindings" in u]) == 2
+    assert "ARM throttled 1 read(s) in subscription '33333333" in r.err
+    assert r.all_played
+
+
+def test_subscription_can_be_repeated_as_separate_flags():
+    r = az("fleet_subscriptions_throttled", "list", "--managed-identity-resource-id", IDENTITY_ID,
+           "--subscription", SUB, "--subscription", SUB3)
+    assert r.exit_code == 0, r
+    assert graph_bodies(r)[0]["subscriptions"] == [SUB, SUB3]
+
+
+def test_list_of_a_cluster_in_another_subscription_keeps_the_global_meaning_of_subscription():
+    r = az("list_other_subscription", "list", "-g", RG, "--cluster-name", CLUSTER, "--subscription", SUB2)
+    assert r.exit_code == 0, r
+    assert r.requests[0][1].startswith(f"https://management.azure.com/subscriptions/{SUB2}/resourceGroups/{RG}/")
+
+
+def test_cleanup_fic_keeps_the_credential_a_third_subscription_uses():
+    r = az("cleanup_fic_third_subscription", "cleanup-fic", "--managed-identity-resource-id", IDENTITY_ID, "--yes")
+    assert r.exit_code == 0, r
+    assert fic_deletes(r) == [] and "DELETE" not in r.methods()
+    out = r.json()
+    assert out["deleted"] is False and out["subscriptionsScanned"] == 3
+    assert out["bindings"] == [f"/subscriptions/{SUB3}/resourceGroups/rg6/providers/Microsoft.ContainerService/"
+                               "managedClusters/c6/identityBindings/ib6"]
+    assert graph_bodies(r)[0]["subscriptions"] == sorted([SUB, SUB2, SUB3])
+    assert r.all_played
+
+
+def test_cleanup_fic_over_every_subscription_deletes_when_nothing_is_bound():
+    r = az("cleanup_fic_all_subscriptions_deletes", "cleanup-fic", "--managed-identity-resource-id", IDENTITY_ID,
+           "--yes")
+    assert r.exit_code == 0, r
+    assert len(fic_deletes(r)) == 1 and r.requests[-1][0] == "DELETE"
+    out = r.json()
+    assert out["deleted"] is True and out["subscriptionsScanned"] == 2 and out["discovery"] == "Azure Resource Graph"
+    assert "cannot see could not be scanned" in out["reason"]
+
+
+def test_cleanup_fic_keeps_it_when_a_subscription_cannot_be_read():
+    r = az("cleanup_fic_subscription_unreadable", "cleanup-fic", "--managed-identity-resource-id", IDENTITY_ID,
+           "--yes")
+    assert r.exit_code == 1, r
+    assert fic_deletes(r) == []
+    out = r.json()
+    assert out["deleted"] is False
+    assert sorted(out["unreadableSubscriptions"]) == [SUB3, SUB4]
+    assert f"Could not scan subscription '{SUB4}' (Old): the subscription is Disabled" in r.err
+    assert f"Could not scan subscription '{SUB3}'" in r.err and "managedClusters/read" in r.err
+    assert "2 subscription(s) could not be scanned" in r.err
+    assert r.all_played
+
+
+def test_confirm_prompt_says_what_cannot_be_scanned():
+    from azext_identitybinding import custom
+    asked = []
+    with __import__("unittest").mock.patch("knack.prompting.prompt_y_n", side_effect=lambda q: asked.append(q)):
+        custom.confirm_cleanup({"managed_identity_resource_id": IDENTITY_ID})
+    assert "every subscription this login can see" in asked[0] and "cannot see cannot be scanned" in asked[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--all-subscriptions", "--subscription", SUB], "not both"),
+    (["-g", RG, "--cluster-name", CLUSTER, "--subscription", SUB, SUB2], "at most one"),
+    (["-g", RG, "--cluster-name", CLUSTER, "--all-subscriptions"], "at most one"),
+    (["--subscription", "no-such-subscription-name"], "no subscription of that name"),
+])
+def test_bad_subscription_combinations_are_refused_before_any_request(args, message):
+    r = az("no_requests", "list", "--managed-identity-resource-id", IDENTITY_ID, *args)
+    assert r.exit_code == 2, r
+    assert message in r.err and r.requests == []
+
+
+def test_subscription_names_resolve_from_the_login_cache_and_only_guids_are_sent():
+    from unittest import mock
+    from azure.cli.core._profile import Profile
+    cached = [{"id": SUB2, "name": "Team A"}, {"id": "../../evil", "name": "Evil"}]
+    with mock.patch.object(Profile, "load_cached_subscriptions", lambda self, *a, **kw: cached):
+        r = az("list_other_subscription", "list", "-g", RG, "--cluster-name", CLUSTER, "--subscription", "team a")
+        assert r.exit_code == 0, r
+        assert f"/subscriptions/{SUB2}/" in r.requests[0][1]
+        r = az("no_requests", "list", "-g", RG, "--cluster-name", CLUSTER, "--subscription", "Evil")
+        assert r.exit_code == 2 and r.requests == [], r  # a cached id that is not a GUID is never sent
+
+
+@pytest.mark.parametrize("other, why", [(SUB2, "this login cannot see the subscription"),
+                                        (SUB4, "the subscription is Disabled")])
+def test_given_subscriptions_the_login_cannot_read_are_named_not_silently_empty(other, why):
+    r = az("fleet_subscription_not_visible", "list", "--managed-identity-resource-id", IDENTITY_ID,
+           "--subscription", SUB, other)
+    assert r.exit_code == 1, r
+    assert [b["name"] for b in r.json()] == ["ib1"]  # the partial answer is printed
+    assert f"Could not scan subscription '{other}'" in r.err and why in r.err
+    assert "1 subscription(s) could not be scanned" in r.err
+    assert graph_bodies(r) == []  # one readable subscription left: ARM's own list
+
+
+def test_a_truncated_resource_graph_answer_is_not_trusted():
+    r = az("fleet_graph_truncated", "list", "--managed-identity-resource-id", IDENTITY_ID, "--all-subscriptions")
+    assert r.exit_code == 0, r
+    assert [b["name"] for b in r.json()] == ["ib1", "ib6"]  # c6 was missing from the truncated answer
+    assert "truncated" in r.err and "listing the clusters of each" in r.err
+    assert r.all_played
+
+
+class _FakeClient:
+    progress = None
+
+    def __init__(self, fail=None):
+        self.queries, self.fail = [], fail
+
+    def query_clusters(self, subscriptions):
+        self.queries.append(list(subscriptions))
+        if self.fail:
+            raise self.fail
+        return [{"id": f"/subscriptions/{s}/resourceGroups/rg/providers/Microsoft.ContainerService/"
+                       f"managedClusters/c", "name": "c"} for s in subscriptions]
+
+    def list_clusters(self, subscription_id, resource_group=None):
+        return []
+
+
+def test_resource_graph_is_asked_about_at_most_1000_subscriptions_at_a_time():
+    from azext_identitybinding import fleet
+    subs = [f"{i:08x}-0000-4000-8000-000000000000" for i in range(2500)]
+    client = _FakeClient()
+    refs, unreadable, how = fleet.discover(client, subs)
+    assert [len(q) for q in client.queries] == [1000, 1000, 500]
+    assert sorted(s for q in client.queries for s in q) == sorted(subs)
+    assert len(refs) == 2500 and unreadable == [] and how == fleet.ARG
+
+
+@pytest.mark.parametrize("error", ["AzureInternalError", "ServiceRequestError"])
+def test_any_resource_graph_failure_falls_back(error):
+    from azure.cli.core import azclierror
+    from azure.core import exceptions
+    from azext_identitybinding import fleet
+    failure = getattr(azclierror, error, None) or getattr(exceptions, error)
+    client = _FakeClient(fail=failure("boom"))
+    refs, unreadable, how = fleet.discover(client, [SUB, SUB2])
+    assert how == fleet.PER_SUBSCRIPTION and refs == [] and unreadable == []
+
+
+def test_fleet_view_of_a_missing_group_in_one_subscription_is_not_found():
+    r = az("fleet_group_not_found", "list", "-g", "nogroup", "--managed-identity-resource-id", IDENTITY_ID)
+    assert r.exit_code == 3, r
+    assert "Resource group 'nogroup' was not found" in r.err and r.all_played
+
+
+def test_the_help_states_the_scan_time_limit_the_code_uses():
+    from azext_identitybinding._help import HELP
+    from azext_identitybinding.fleet import FLEET_TIME_LIMIT
+    for command in ("list", "cleanup-fic"):
+        text = " ".join(HELP[f"aks identity-binding {command}"].split())
+        assert f"after {FLEET_TIME_LIMIT // 60} minutes" in text, command
+        assert "cannot see cannot be" in text, command

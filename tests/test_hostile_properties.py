@@ -808,22 +808,27 @@ class _FleetClient:
 
     def list_clusters(self, subscription_id, resource_group=None):
         return [{"id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/"
-                       f"managedClusters/x", "name": self.name}]
+                       f"managedClusters/{self.name}", "name": self.name}]
 
-    def list_bindings(self, ref):
+    def list_bindings(self, ref, pacer=None):
         ref.url(collection=True)
         return []
 
 
-def test_fleet_scan_reports_a_cluster_with_an_unsafe_name_as_unreadable():
+def _fleet_scan(client):
+    """Discover the clusters of one subscription, then scan them (the fleet's two steps)."""
     from azext_identitybinding import fleet
-    result = fleet.scan(_FleetClient(".."), SUB, IDENTITY_ID)
+    refs, _, _ = fleet.discover(client, [SUB])
+    return fleet.scan(client, refs, IDENTITY_ID)
+
+
+def test_fleet_scan_reports_a_cluster_with_an_unsafe_name_as_unreadable():
+    result = _fleet_scan(_FleetClient(".."))
     assert [u["cluster"] for u in result.unreadable] == [".."]
 
 
 def test_regression_fleet_scan_survives_a_surrogate_cluster_name():
-    from azext_identitybinding import fleet
-    result = fleet.scan(_FleetClient(json.loads('"c\\udcff"')), SUB, IDENTITY_ID)
+    result = _fleet_scan(_FleetClient(json.loads('"c\\udcff"')))
     assert len(result.unreadable) == 1
 
 

@@ -6,14 +6,20 @@ the preview-only fields `allowedSubjects` and `managedBy`.
 from urllib.parse import urlsplit
 
 from azext_identitybinding.arm import errors, lro
-from azext_identitybinding.arm.refs import (BindingRef, ClustersRef, IdentityRef, SafePath, cluster_url, fic_url,
-                                            identity_url)
-from azext_identitybinding.constants import (BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION,
-                                             CLUSTERS_API_VERSION, FIC_NAME, IDENTITY_API_VERSION)
+from azext_identitybinding.arm.refs import (BindingRef, ClustersRef, GraphRef, IdentityRef, SafePath,
+                                            SubscriptionsRef, cluster_url, fic_url, identity_url, url_path)
+from azext_identitybinding.constants import (ARG_QUOTA_REMAINING_HEADER, ARG_QUOTA_RESETS_HEADER,
+                                             BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION,
+                                             CLUSTERS_API_VERSION, FIC_NAME, IDENTITY_API_VERSION,
+                                             RESOURCE_GRAPH_API_VERSION, SUBSCRIPTIONS_API_VERSION)
 
 FLEET_WORKERS = 32   # concurrent cluster reads in a fleet scan (and HTTP connections)
 RETRY_TOTAL = 3      # transport retries (429/5xx/connection, honouring Retry-After), then fail
 PREVIEW_FIELDS = ("allowedSubjects", "managedBy")
+GRAPH_PAGE = 1000    # rows per Resource Graph page (the service's maximum $top)
+# Our query, never user input: every AKS cluster in scope, with what a BindingRef needs.
+CLUSTERS_QUERY = ("resources | where type =~ 'microsoft.containerservice/managedclusters' "
+                  "| project id, name, resourceGroup, subscriptionId | order by id asc")
 
 
 def bindings_api_version(body=None, preview=False):
@@ -68,8 +74,10 @@ class ArmClient:
         errors.check(response, ref, "read")
         return errors.body(response)
 
-    def list_bindings(self, ref):
-        return self._list(ref.url(collection=True), ref, BINDINGS_API_VERSION)
+    def list_bindings(self, ref, pacer=None):
+        """Every binding of a cluster. With a pacing.Pacer, each page waits for the subscription's read
+        budget and a throttled page is sent again (see _list)."""
+        return self._list(ref.url(collection=True), ref, BINDINGS_API_VERSION, pacer=pacer)
 
     def put_binding(self, ref, body, wait=True, if_match=None):
         """Create or replace. With if_match, a 412 (someone else changed it) raises PreconditionFailed."""
@@ -115,6 +123,48 @@ class ArmClient:
         ref = ClustersRef(subscription_id, resource_group)
         return self._list(ref.url(), ref, CLUSTERS_API_VERSION)
 
+    # -- subscriptions and Azure Resource Graph --------------------------------------------------
+
+    def list_subscriptions(self):
+        """Every subscription the login can see (all pages): ARM's objects, with subscriptionId,
+        displayName and state. Which states can be scanned: constants.READABLE_SUBSCRIPTION_STATES."""
+        ref = SubscriptionsRef()
+        return self._list(url_path("subscriptions"), ref, SUBSCRIPTIONS_API_VERSION)
+
+    def query_clusters(self, subscriptions=None):
+        """Every managed cluster Resource Graph holds for the caller: rows {id, name, resourceGroup,
+        subscriptionId}, all pages (options.$skipToken). `subscriptions`: ids from ARM or validated GUIDs;
+        None queries every subscription the caller can read. An answer Resource Graph marks truncated
+        is an error, never a silently short list. Resource Graph's own per-user quota: when a page
+        reports none left, the next page waits for it to reset; a 429 is retried by the transport
+        (Retry-After), and then is an error (the caller falls back to ARM's per-subscription lists)."""
+        import time
+        from azure.cli.core.azclierror import AzureResponseError
+        from azext_identitybinding.pacing import parse_duration
+        ref, rows, token = GraphRef(), [], None
+        while True:
+            options = {"$top": GRAPH_PAGE, "resultFormat": "objectArray"}
+            if token:
+                options["$skipToken"] = token
+            body = {"query": CLUSTERS_QUERY, "options": options}
+            if subscriptions is not None:
+                body["subscriptions"] = list(subscriptions)
+            response = self.send("POST", url_path("providers", "Microsoft.ResourceGraph", "resources"), body=body,
+                                 api_version=RESOURCE_GRAPH_API_VERSION)
+            errors.check(response, ref, "query")
+            page = errors.body(response)
+            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+                raise AzureResponseError("Azure Resource Graph answered without a 'data' list of rows.")
+            if str(page.get("resultTruncated", "false")).lower() == "true":
+                raise AzureResponseError("Azure Resource Graph truncated its answer (resultTruncated), so the list "
+                                         "of clusters would be incomplete.")
+            rows.extend(row for row in page["data"] if isinstance(row, dict))
+            token = page.get("$skipToken")
+            if not token:
+                return rows
+            if str(response.headers.get(ARG_QUOTA_REMAINING_HEADER, "")).strip() == "0":
+                time.sleep(parse_duration(response.headers.get(ARG_QUOTA_RESETS_HEADER)) or 1.0)
+
     # -- user-assigned identities and their federated credentials ------------------------------
 
     def get_identity(self, identity_id):
@@ -159,18 +209,50 @@ class ArmClient:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _list(self, url, ref, api_version):
+    def _list(self, url, ref, api_version, pacer=None):
         items = []
         while url:
-            response = self.send("GET", url, api_version=api_version)
+            if pacer:
+                response = self._read(url, api_version, pacer, ref)
+            else:
+                response = self.send("GET", url, api_version=api_version)
             errors.check(response, ref, "list")
             page = errors.body(response)
             items.extend(page.get("value") or [])
             url = page.get("nextLink")
         return items
 
-    def send(self, method, url, body=None, api_version=BINDINGS_API_VERSION, headers=None):
-        """Send to a path built by refs.url_path(), or to a link the service gave (nextLink, operation URLs)."""
+    def _read(self, url, api_version, pacer, ref):
+        """A GET paced by the subscription's read budget: wait for it, send, tell the pacer the status
+        and headers, and send again while it says so (429 while time remains, a few 5xx).
+
+        The transport's own status retries (RETRY_TOTAL, policies.RetryPolicy) are switched off for
+        these requests (retry_status=0): a transport retry sleeps one worker on its own and, after three,
+        fails the read, while the other workers of the same subscription keep spending the empty
+        budget. The pacer instead holds every worker of that subscription for Retry-After and retries
+        until the scan's time limit. Connection errors are still retried by the transport. Ordinary
+        commands pass no pacer and keep the transport's retries unchanged."""
+        from azext_identitybinding.pacing import OutOfTime
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                pacer.wait(ref.subscription_id)
+            except OutOfTime:
+                from azure.cli.core.azclierror import AzureResponseError
+                raise AzureResponseError("not read: the fleet scan's time limit was reached while waiting for "
+                                         "ARM's read budget.") from None
+            try:
+                response = self.send("GET", url, api_version=api_version, retry_status=0)
+            except BaseException:
+                pacer.observe(ref.subscription_id, None)  # no answer: the read is no longer in flight
+                raise
+            if not pacer.observe(ref.subscription_id, response.status_code, response.headers, attempt):
+                return response
+
+    def send(self, method, url, body=None, api_version=BINDINGS_API_VERSION, headers=None, **options):
+        """Send to a path built by refs.url_path(), or to a link the service gave (nextLink, operation URLs).
+        `options` go to the pipeline for this request only (e.g. retry_status)."""
         from azure.core.rest import HttpRequest
         checked = isinstance(url, SafePath)
         if not checked:
@@ -180,7 +262,7 @@ class ArmClient:
         if checked:
             url = self._client.format_url(url)
         request = HttpRequest(method, url, json=body, headers=headers)
-        return self._client.send_request(request)
+        return self._client.send_request(request, **options)
 
     def _check_link(self, url):
         """A link from a response must stay on the ARM host we logged in to: our token goes with it."""

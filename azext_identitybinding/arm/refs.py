@@ -106,3 +106,25 @@ class IdentityRef:
 
     def describe(self):
         return f"'{self.identity_id}'"
+
+
+@dataclass
+class SubscriptionsRef:
+    """The subscriptions the login can see (GET /subscriptions), as messages name them."""
+
+    read_hint: ClassVar[str] = "Listing subscriptions needs a login that can see at least one subscription."
+    resource_group = cluster = name = None
+
+    def describe(self):
+        return "the subscriptions of the login"
+
+
+@dataclass
+class GraphRef:
+    """An Azure Resource Graph query, as messages name it."""
+
+    read_hint: ClassVar[str] = "Querying Azure Resource Graph needs read access on the subscriptions queried."
+    resource_group = cluster = name = None
+
+    def describe(self):
+        return "an Azure Resource Graph query"

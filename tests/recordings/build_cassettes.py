@@ -785,6 +785,196 @@ WAIT_CASSETTES = {
 CASSETTES.update(WAIT_CASSETTES)
 
 
+# -- tenant scale (issue 13): subscriptions, Azure Resource Graph, paced reads ----------------------
+# GET /subscriptions (Microsoft.Resources 2022-12-01): {"value": [...], "count": {...}, "nextLink"?}.
+# POST /providers/Microsoft.ResourceGraph/resources (2022-10-01): {"totalRecords", "count", "data",
+# "facets", "resultTruncated": "false", "$skipToken"?}; rows in objectArray form; the per-user quota in
+# x-ms-user-quota-remaining / x-ms-user-quota-resets-after. ARM's read budget in
+# x-ms-ratelimit-remaining-subscription-reads; 429 with Retry-After.
+from azext_identitybinding.constants import (  # noqa: E402
+    REMAINING_READS_HEADER, RESOURCE_GRAPH_API_VERSION, SUBSCRIPTIONS_API_VERSION)
+
+SUB2 = "22222222-2222-2222-2222-222222222222"
+SUB3 = "33333333-3333-3333-3333-333333333333"
+SUB4 = "44444444-4444-4444-4444-444444444444"
+SUBSCRIPTIONS = f"{ARM}/subscriptions?api-version={SUBSCRIPTIONS_API_VERSION}"
+SUBSCRIPTIONS_PAGE2 = f"{SUBSCRIPTIONS}&$skiptoken=c3Vic19wYWdlMg%3D%3D"
+GRAPH = f"{ARM}/providers/Microsoft.ResourceGraph/resources?api-version={RESOURCE_GRAPH_API_VERSION}"
+GRAPH_TOKEN = "ew0KICAiJGlkIjogIjEiLA0KICAiTWF4Um93cyI6IDEwMDAsDQogICJSb3dzVG9Ta2lwIjogMTAwMA0KfQ=="
+QUOTA = {"x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05"}
+ARG_FORBIDDEN = error("AuthorizationFailed", "The client 'admin@example.com' with object id "
+                      "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform action "
+                      "'Microsoft.ResourceGraph/resources/read' over scope '/providers/Microsoft.ResourceGraph' or "
+                      "the scope is invalid. If access was recently granted, please refresh your credentials.")
+THROTTLED = error("TooManyRequests", "The request is being throttled as the limit has been reached for operation "
+                  "type - Read_ObservationWindow_00:05:00.")
+
+
+def subscription(sid, name, state="Enabled"):
+    return {"id": f"/subscriptions/{sid}", "authorizationSource": "RoleBased", "managedByTenants": [],
+            "subscriptionId": sid, "tenantId": TENANT, "displayName": name, "state": state,
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "EnterpriseAgreement_2014-09-01",
+                                     "spendingLimit": "Off"}}
+
+
+def subscriptions(*subs, next_link=None):
+    page = {"value": [subscription(*s) for s in subs], "count": {"type": "Total", "value": len(subs)}}
+    if next_link:
+        page["nextLink"] = next_link
+    return hit("GET", SUBSCRIPTIONS, 200, page)
+
+
+ONE_SUBSCRIPTION = hit("GET", SUBSCRIPTIONS, 200, {"value": [subscription(SUB, "Platform")],
+                                                   "count": {"type": "Total", "value": 1}})
+
+
+def sub_cluster(sub, rg, name):
+    return {**cluster(rg, name), "id": cluster(rg, name)["id"].replace(SUB, sub)}
+
+
+def graph_row(sub, rg, name, id_casing=None):
+    cid = sub_cluster(sub, rg, name)["id"]
+    return {"id": id_casing(cid) if id_casing else cid, "name": name, "resourceGroup": rg, "subscriptionId": sub}
+
+
+def graph_page(rows, token=None, total=None, headers=None, truncated=False):
+    page = {"totalRecords": total if total is not None else len(rows), "count": len(rows), "data": rows,
+            "facets": [], "resultTruncated": "true" if truncated else "false"}
+    if token:
+        page["$skipToken"] = token
+    return hit("POST", GRAPH, 200, page, {**QUOTA, **(headers or {})})
+
+
+def sub_bindings_url(sub, rg, name):
+    return cluster_bindings_url(rg, name).replace(SUB, sub)
+
+
+def sub_bindings(sub, rg, name, bindings=(), headers=None):
+    values = [{**b, "id": b["id"].replace(SUB, sub)} for b in bindings]
+    return hit("GET", sub_bindings_url(sub, rg, name), 200, {"value": values}, headers)
+
+
+def sub_clusters(sub, *clusters):
+    url = CLUSTERS.replace(SUB, sub)
+    return hit("GET", url, 200, {"value": [sub_cluster(sub, rg, name) for rg, name in clusters]})
+
+
+IB1 = binding(name="ib1", rg="rg1", cluster="c1")
+IB6 = binding(name="ib6", rg="rg6", cluster="c6")
+CLUSTERS_403 = error("AuthorizationFailed", "The client 'admin@example.com' with object id "
+                     "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform action "
+                     "'Microsoft.ContainerService/managedClusters/read' over scope "
+                     f"'/subscriptions/{SUB3}' or the scope is invalid.")
+
+# The clean-up now scans every subscription the login can see: the earlier clean-up cassettes see one
+# subscription (the current one, the identity's), so they gain its GET /subscriptions right after the
+# first read of the credential, and the scan stays ARM's list of that one subscription.
+for _name in ("cleanup_fic_deletes", "cleanup_fic_in_use", "cleanup_fic_incomplete", "cleanup_fic_changed"):
+    CASSETTES[_name].insert(1, ONE_SUBSCRIPTION)
+CASSETTES["delete_cleanup_fic"].insert(4, ONE_SUBSCRIPTION)
+
+SCALE_CASSETTES = {
+    # --all-subscriptions: the subscription list in two pages, Resource Graph in two pages (the second
+    # page lists c1 again under another casing of its id: read once); the quota is exhausted after the
+    # first page, so the second waits for it to reset.
+    "fleet_all_graph_paged": [
+        subscriptions((SUB, "Platform"), (SUB2, "Team A"), next_link=SUBSCRIPTIONS_PAGE2),
+        hit("GET", SUBSCRIPTIONS_PAGE2, 200, {"value": [subscription(SUB3, "Team B")],
+                                              "count": {"type": "Total", "value": 3}}),
+        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2")], token=GRAPH_TOKEN, total=5,
+                   headers={"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:03"}),
+        graph_page([graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6"),
+                    graph_row(SUB, "rg1", "c1", id_casing=lambda i: i.replace("/resourceGroups/rg1/",
+                                                                              "/resourcegroups/RG1/"))], total=5),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+        sub_bindings(SUB2, "rg5", "c5"),
+        sub_bindings(SUB, "rg2", "c2"),
+        sub_bindings(SUB3, "rg6", "c6", [IB6, binding(name="x", rg="rg6", cluster="c6", identity_id=OTHER_IDENTITY_ID)]),
+    ],
+    # Resource Graph forbidden: each subscription's clusters are listed from ARM instead.
+    "fleet_all_graph_forbidden": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        sub_clusters(SUB, ("rg1", "c1")),
+        sub_clusters(SUB3, ("rg6", "c6")),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+        sub_bindings(SUB3, "rg6", "c6", [IB6]),
+    ],
+    # --subscription A B: both checked against what the login can see; Resource Graph answers 429 once
+    # (the transport waits Retry-After), then one cluster's read is throttled by ARM (the pacer holds the
+    # subscription for Retry-After, sends it again).
+    "fleet_subscriptions_throttled": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        hit("POST", GRAPH, 429, error("RateLimiting", "Please provide below info when asking for support: "
+                                      "timestamp = 2026-12-02T10:00:00.0000000Z, correlationId = "
+                                      "5b2f1c3e-0000-4000-8000-000000000000."),
+            {"Retry-After": "1", "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"}),
+        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        sub_bindings(SUB, "rg1", "c1", [IB1], {REMAINING_READS_HEADER: "249"}),
+        hit("GET", sub_bindings_url(SUB3, "rg6", "c6"), 429, THROTTLED,
+            {"Retry-After": "3", REMAINING_READS_HEADER: "0"}),
+        sub_bindings(SUB3, "rg6", "c6", [IB6], {REMAINING_READS_HEADER: "74"}),
+    ],
+    # --subscription A B where the login cannot see B: B is named (Resource Graph would answer for it
+    # with no rows, as for a subscription without clusters), A is listed from ARM.
+    "fleet_subscription_not_visible": [
+        subscriptions((SUB, "Platform"), (SUB4, "Old", "Disabled")),
+        sub_clusters(SUB, ("rg1", "c1")),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+    ],
+    # Resource Graph marks its answer truncated: not trusted, each subscription is listed from ARM.
+    "fleet_graph_truncated": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page([graph_row(SUB, "rg1", "c1")], total=2, truncated=True),
+        sub_clusters(SUB, ("rg1", "c1")),
+        sub_clusters(SUB3, ("rg6", "c6")),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+        sub_bindings(SUB3, "rg6", "c6", [IB6]),
+    ],
+    # one subscription, -g of a group that does not exist: not found (exit 3), as before issue 13
+    "fleet_group_not_found": [
+        hit("GET", f"{ARM}/subscriptions/{SUB}/resourceGroups/nogroup/providers/Microsoft.ContainerService/"
+                   f"managedClusters?{CLUSTERS_API}", 404,
+            error("ResourceGroupNotFound", "Resource group 'nogroup' could not be found.")),
+    ],
+    # list --cluster-name with one --subscription: the cluster of that subscription
+    "list_other_subscription": [
+        sub_bindings(SUB2, RG, CLUSTER, [binding()]),
+    ],
+    # The identity is bound on a cluster of a THIRD subscription (neither the current one nor the
+    # identity's): the credential stays, and no DELETE is sent.
+    "cleanup_fic_third_subscription": [
+        hit("GET", FIC_URL, 200, FIC),
+        subscriptions((SUB, "Platform"), (SUB2, "Team A"), (SUB3, "Team B")),
+        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6")]),
+        sub_bindings(SUB, "rg1", "c1"),
+        sub_bindings(SUB2, "rg5", "c5"),
+        sub_bindings(SUB3, "rg6", "c6", [IB6]),
+    ],
+    # Every visible subscription scanned (Resource Graph), nothing bound: re-read, then delete.
+    "cleanup_fic_all_subscriptions_deletes": [
+        hit("GET", FIC_URL, 200, FIC),
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        sub_bindings(SUB, "rg1", "c1"),
+        sub_bindings(SUB3, "rg6", "c6", [binding(name="x", rg="rg6", cluster="c6", identity_id=OTHER_IDENTITY_ID)]),
+        hit("GET", FIC_URL, 200, FIC),
+        hit("DELETE", FIC_URL, 200),
+    ],
+    # A Disabled subscription, and one whose clusters cannot be listed (Resource Graph forbidden, so per
+    # subscription): both named, the credential kept with doubt (exit 1).
+    "cleanup_fic_subscription_unreadable": [
+        hit("GET", FIC_URL, 200, FIC),
+        subscriptions((SUB, "Platform"), (SUB3, "Team B"), (SUB4, "Old", "Disabled")),
+        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        sub_clusters(SUB, ("rg1", "c1")),
+        hit("GET", CLUSTERS.replace(SUB, SUB3), 403, CLUSTERS_403),
+        sub_bindings(SUB, "rg1", "c1"),
+    ],
+}
+CASSETTES.update(SCALE_CASSETTES)
+
+
 def render():
     """{cassette name: its YAML text}: what main() writes, and what tests/test_cassettes.py compares."""
     return {name: yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False, width=120)
