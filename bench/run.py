@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/run.py [--runs 10] [--latency-ms 50] [--out bench/results.md]
     (or: bash scripts/bench.sh ...)
+    .venv/bin/python bench/run.py --suite tenant ...   the tenant-scale suite: see bench/tenant.py
+
+Each suite writes its own section of results.md (between <!-- begin NAME --> / <!-- end NAME -->
+markers) and leaves the other's as it is.
 
 Both sides are the same `az` (the venv's azure-cli) logged in to the same ARM stand-in
 (tests/standin, started as its own process; every request gets --latency-ms added). "ours" has the
@@ -63,6 +67,7 @@ FLEET_GROUPS = 5      # fleet clusters are spread over this many resource groups
 FLEET_BIND_EVERY = 10  # every 10th cluster binds identity1 (the one asked about) ...
 FLEET_OTHER_EVERY = 7  # ... and every 7th binds identity2 (must not be reported)
 IDENTITY2_ID = IDENTITY_ID[:-1] + "2"
+CLASSIC_SECTION = "classic"   # this suite's section of results.md
 
 
 class Case:
@@ -452,7 +457,15 @@ def page_note(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    suite = argparse.ArgumentParser(add_help=False)
+    suite.add_argument("--suite", choices=("classic", "tenant"), default="classic")
+    chosen, rest = suite.parse_known_args(argv)
+    if chosen.suite == "tenant":
+        import tenant  # bench/tenant.py  pylint: disable=import-outside-toplevel
+        return tenant.main(rest)
+    argv = rest
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="--suite tenant: the tenant-scale suite (bench/tenant.py --help)")
     parser.add_argument("--runs", type=int, default=10, help="measured runs per command and side (>= 10)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="added by the stand-in to every request")
     parser.add_argument("--lro-duration", type=float, default=0.5, help="seconds until an operation ends")
@@ -496,7 +509,9 @@ def main(argv=None):
     print()
     print(text)
     if args.out != "-":
-        Path(args.out).write_text(text, encoding="utf-8")
+        from tenant import write_section  # pylint: disable=import-outside-toplevel
+        write_section(args.out, f"<!-- begin {CLASSIC_SECTION} -->\n{text}\n<!-- end {CLASSIC_SECTION} -->\n",
+                      CLASSIC_SECTION)
         print(f"saved {args.out}")
     missed = [row["case"].key for row in rows + fleet_rows if row["verdict"].startswith("MISSED")]
     if missed:

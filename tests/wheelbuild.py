@@ -24,15 +24,16 @@ class WheelBuildError(RuntimeError):
     pass
 
 
-def build_wheel(workdir, env=None):
-    """Snapshot the tree into workdir/src, build into workdir/dist and return the wheel's path.
+def build_wheel(workdir, env=None, source=ROOT):
+    """Snapshot the tree (`source`, default the working tree) into workdir/src, build into
+    workdir/dist and return the wheel's path.
 
     `env` defaults to a fresh az subprocess environment under workdir (pip off the network when
     the wheelhouse exists). The build without isolation needs no registry; an isolated build is
     the fallback for a Python without setuptools."""
     workdir = Path(workdir)
     src, dist = workdir / "src", workdir / "dist"
-    shutil.copytree(ROOT, src, ignore=NOT_SOURCES)
+    shutil.copytree(source, src, ignore=NOT_SOURCES)
     env = env if env is not None else subprocess_env(workdir / "az")
     base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-input", "-q", "-w", str(dist)]
     attempts = []
@@ -48,3 +49,20 @@ def build_wheel(workdir, env=None):
             return wheels[-1]
         attempts.append(f"{' '.join(extra) or 'isolated build'}: rc={proc.returncode}\n{proc.stdout}{proc.stderr}")
     raise WheelBuildError("could not build the wheel:\n" + "\n".join(attempts))
+
+
+def build_wheel_at(commit, workdir, env=None):
+    """The wheel of the extension as it was at `commit` (e.g. to benchmark today's code against the
+    working tree): `git archive` of that commit into workdir/checkout, then build_wheel from it."""
+    workdir = Path(workdir)
+    checkout = workdir / "checkout"
+    checkout.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit], capture_output=True,
+                             timeout=120, check=False)
+    if archive.returncode != 0:
+        raise WheelBuildError(f"git archive {commit} failed: {archive.stderr.decode(errors='replace')}")
+    unpack = subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive.stdout, capture_output=True,
+                            timeout=120, check=False)
+    if unpack.returncode != 0:
+        raise WheelBuildError(f"unpacking {commit} failed: {unpack.stderr.decode(errors='replace')}")
+    return build_wheel(workdir / "build", env=env, source=checkout)

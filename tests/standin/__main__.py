@@ -6,7 +6,7 @@ Prints one JSON line on stdout ({"url", "port", "ca", "sp_client_id", "sp_secret
 "pid"}) once it is listening, then serves until the lifetime ends, SIGTERM/SIGINT, POST
 /_standin/stop, or its stdin reaches end of file (so it dies with a parent that started it with
 stdin=PIPE). Other processes configure it over HTTPS at /_standin/* with the header
-`X-Standin-Admin: <admin_key>` (settings, faults, requests, seed, reset, stop).
+`X-Standin-Admin: <admin_key>` (settings, faults, requests, seed, reset, buckets, stop).
 """
 import argparse
 import json
@@ -31,6 +31,13 @@ def main(argv=None):
                         help="status polls answered InProgress (0: time only)")
     parser.add_argument("--bindings", type=int, default=0, help="pre-existing bindings on rg1/cluster1")
     parser.add_argument("--fleet", type=int, default=0, help="extra clusters fleet-rg*/fleet-cluster*")
+    parser.add_argument("--subscriptions", type=int, default=1,
+                        help="subscriptions the fleet is spread over (the default one, then subscription_id(1)...)")
+    parser.add_argument("--read-throttling", action="store_true",
+                        help="ARM's per-subscription read bucket (429 + Retry-After when empty)")
+    parser.add_argument("--read-capacity", type=int, default=250, help="reads a full bucket holds")
+    parser.add_argument("--read-refill", type=float, default=25.0, help="reads per second added back")
+    parser.add_argument("--arg-forbidden", action="store_true", help="Resource Graph answers 403")
     parser.add_argument("--login-style", choices=("adfs", "aad"), default="adfs",
                         help="the login endpoint /metadata/endpoints advertises (both are served)")
     parser.add_argument("--no-stdin-watch", action="store_true", help="do not stop when stdin closes")
@@ -39,13 +46,17 @@ def main(argv=None):
     standin = StandIn(lifetime=args.lifetime, state_dir=args.state_dir, login_style=args.login_style,
                       latency=args.latency_ms / 1000.0,
                       page_size=args.page_size, lro_retry_after=args.lro_retry_after,
-                      lro_duration=args.lro_duration, lro_in_progress_polls=args.lro_in_progress_polls)
+                      lro_duration=args.lro_duration, lro_in_progress_polls=args.lro_in_progress_polls,
+                      read_throttling=args.read_throttling, read_bucket_capacity=args.read_capacity,
+                      read_bucket_refill=args.read_refill, arg_forbidden=args.arg_forbidden)
     world = standin.world
     identity_id = world.identities[("identity-rg", "identity1")]["id"]
     for i in range(args.bindings):
         world.add_binding("rg1", "cluster1", f"existing{i:03d}", identity_id)
     if args.fleet:
-        world.seed_fleet(args.fleet)
+        standin.cloud.seed_fleet(args.fleet, subscriptions=args.subscriptions)
+    elif args.subscriptions > 1:
+        standin.cloud.ensure_subscriptions(args.subscriptions)
     standin.start()
 
     signal.signal(signal.SIGTERM, lambda *_: standin.stop())

@@ -1,5 +1,6 @@
 """The ARM routes of StandIn: managed clusters, identity bindings (with their long-running
-operations), identities and federated identity credentials, as arm-api.md describes the service."""
+operations), identities and federated identity credentials, as arm-api.md describes the service.
+Each request is answered from the World of the subscription in its path (StandIn.cloud)."""
 import base64
 import copy
 import re
@@ -22,7 +23,7 @@ _API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 
 class ArmRoutes:
-    """The ARM routes of StandIn (a mixin: it reads the StandIn's world, settings and locks)."""
+    """The ARM routes of StandIn (a mixin: it reads the StandIn's cloud, settings and locks)."""
 
     def _only(self, method, *allowed):
         if method not in allowed:
@@ -30,20 +31,25 @@ class ArmRoutes:
                                                     f"'{method}'.")
 
     def _check_subscription(self, sub):
-        if sub.lower() != self.world.subscription:
+        """The World of subscription `sub`."""
+        world = self.cloud.world(sub)
+        if world is None:
             raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        return world
 
     def _check_group(self, sub, rg):
-        self._check_subscription(sub)
-        if rg.lower() not in self.world.groups:
+        world = self._check_subscription(sub)
+        if rg.lower() not in world.groups:
             raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+        return world
 
     def _check_cluster(self, sub, rg, cluster):
-        self._check_group(sub, rg)
-        if (rg.lower(), cluster.lower()) not in self.world.clusters:
+        world = self._check_group(sub, rg)
+        if (rg.lower(), cluster.lower()) not in world.clusters:
             raise ArmError(404, "ResourceNotFound", f"The Resource '{_RP}/managedClusters/{cluster}' under "
                                                     f"resource group '{rg}' was not found. For more details "
                                                     f"please go to https://aka.ms/ARMResourceNotFoundFix")
+        return world
 
     def _check_bindings_api_version(self, query):
         version = query["api-version"]
@@ -81,23 +87,23 @@ class ArmRoutes:
         self._only(method, "GET")
         self._check_api_version(query)
         sub, rg, name = args
-        self._check_cluster(sub, rg, name)
-        return _Response(200, copy.deepcopy(self.world.clusters[(rg.lower(), name.lower())]))
+        world = self._check_cluster(sub, rg, name)
+        return _Response(200, copy.deepcopy(world.clusters[(rg.lower(), name.lower())]))
 
     def _do_clusters(self, method, args, query, body, fault):
         self._only(method, "GET")
         self._check_api_version(query)
         sub, rg = args
-        self._check_group(sub, rg)
-        items = [c for (g, _), c in sorted(self.world.clusters.items()) if g == rg.lower()]
+        world = self._check_group(sub, rg)
+        items = [c for (g, _), c in sorted(world.clusters.items()) if g == rg.lower()]
         return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_RP}/managedClusters")
 
     def _do_clusters_sub(self, method, args, query, body, fault):
         self._only(method, "GET")
         self._check_api_version(query)
         (sub,) = args
-        self._check_subscription(sub)
-        items = [c for _, c in sorted(self.world.clusters.items())]
+        world = self._check_subscription(sub)
+        items = [c for _, c in sorted(world.clusters.items())]
         return self._page(items, query, f"/subscriptions/{sub}/providers/{_RP}/managedClusters")
 
     # -- ARM: identity bindings -------------------------------------------------------------------
@@ -106,8 +112,8 @@ class ArmRoutes:
         self._only(method, "GET")
         self._check_bindings_api_version(query)
         sub, rg, cluster = args
-        self._check_cluster(sub, rg, cluster)
-        items = [b for _, b in sorted(self.world.bindings[(rg.lower(), cluster.lower())].items())]
+        world = self._check_cluster(sub, rg, cluster)
+        items = [b for _, b in sorted(world.bindings[(rg.lower(), cluster.lower())].items())]
         return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_RP}/managedClusters/"
                                         f"{cluster}/identityBindings")
 
@@ -115,8 +121,8 @@ class ArmRoutes:
         self._only(method, "GET", "PUT", "DELETE")
         self._check_bindings_api_version(query)
         sub, rg, cluster, name = args
-        self._check_cluster(sub, rg, cluster)
-        bindings = self.world.bindings[(rg.lower(), cluster.lower())]
+        world = self._check_cluster(sub, rg, cluster)
+        bindings = world.bindings[(rg.lower(), cluster.lower())]
         existing = bindings.get(name.lower())
         if method == "GET":
             if existing is None:
@@ -126,12 +132,12 @@ class ArmRoutes:
                                                         f"https://aka.ms/ARMResourceNotFoundFix")
             return _Response(200, copy.deepcopy(existing))
         if method == "PUT":
-            return self._put_binding(rg, cluster, name, existing, body, fault)
-        return self._delete_binding(rg, cluster, name, existing, fault)
+            return self._put_binding(world, rg, cluster, name, existing, body, fault)
+        return self._delete_binding(world, rg, cluster, name, existing, fault)
 
-    def _new_operation(self, kind, key, fault):
+    def _new_operation(self, world, kind, key, fault):
         rg, cluster, name = key
-        path = (f"/subscriptions/{self.world.subscription}/resourceGroups/{rg}/providers/{_RP}/managedClusters/"
+        path = (f"/subscriptions/{world.subscription}/resourceGroups/{rg}/providers/{_RP}/managedClusters/"
                 f"{cluster}/identityBindings/{name}")
         if fault is not None and fault.kind == "lro_fail":
             outcome = fault.status if fault.status in ("Failed", "Canceled") else "Failed"
@@ -140,10 +146,10 @@ class ArmRoutes:
             op = Operation(kind, key, path, outcome, error)
         else:
             op = Operation(kind, key, path)
-        self.world.operations[op.id] = op
+        world.operations[op.id] = op
         return op
 
-    def _put_binding(self, rg, cluster, name, existing, body, fault):
+    def _put_binding(self, world, rg, cluster, name, existing, body, fault):
         if not isinstance(body, dict):
             raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
                                                          "deserialized: the body must be a JSON object.")
@@ -151,7 +157,7 @@ class ArmRoutes:
         if not identity_id:
             raise ArmError(400, "InvalidParameter", "Required parameter 'properties.managedIdentity.resourceId' "
                                                     "is missing (null).")
-        identity = self.world.identity_by_id(identity_id)
+        identity = world.identity_by_id(identity_id)
         if identity is None:
             raise ArmError(400, "InvalidParameter", f"The managed identity '{identity_id}' was not found or the "
                                                     "cluster has no access to it.")
@@ -168,17 +174,17 @@ class ArmRoutes:
             if state == "Succeeded" and (fault is None or fault.kind != "lro_fail"):
                 return _Response(200, copy.deepcopy(existing))  # unchanged: synchronous 200
             existing["properties"]["provisioningState"] = "Updating"
-            existing["eTag"] = self.world.next_etag()
-            op = self._new_operation("create", key, fault)
+            existing["eTag"] = world.next_etag()
+            op = self._new_operation(world, "create", key, fault)
             return _Response(200, copy.deepcopy(existing),
                              self._lro_headers(op, self._lro_style(rg, cluster, "put_lro_headers")))
-        binding = self.world._binding_resource(rg, cluster, name, identity_id, identity, "Creating")
-        self.world.bindings[(rg.lower(), cluster.lower())][name.lower()] = binding
-        op = self._new_operation("create", key, fault)
+        binding = world._binding_resource(rg, cluster, name, identity_id, identity, "Creating")
+        world.bindings[(rg.lower(), cluster.lower())][name.lower()] = binding
+        op = self._new_operation(world, "create", key, fault)
         return _Response(201, copy.deepcopy(binding),
                          self._lro_headers(op, self._lro_style(rg, cluster, "put_lro_headers")))
 
-    def _delete_binding(self, rg, cluster, name, existing, fault):
+    def _delete_binding(self, world, rg, cluster, name, existing, fault):
         if existing is None:
             return _Response(204)
         state = existing["properties"]["provisioningState"]
@@ -186,28 +192,28 @@ class ArmRoutes:
             raise ArmError(409, "OperationNotAllowed", f"Operation is not allowed: identity binding '{name}' is in "
                                                        f"provisioning state '{state}'.")
         existing["properties"]["provisioningState"] = "Deleting"
-        existing["eTag"] = self.world.next_etag()
-        op = self._new_operation("delete", (rg.lower(), cluster.lower(), name.lower()), fault)
+        existing["eTag"] = world.next_etag()
+        op = self._new_operation(world, "delete", (rg.lower(), cluster.lower(), name.lower()), fault)
         return _Response(202, copy.deepcopy(existing),
                          self._lro_headers(op, self._lro_style(rg, cluster, "delete_lro_headers")))
 
     def _operation(self, args, query):
         sub, _location, op_id = args
-        self._check_subscription(sub)
-        op = self.world.operations.get(op_id.lower())
+        world = self._check_subscription(sub)
+        op = world.operations.get(op_id.lower())
         if op is None:
             raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
         if query.get("s") != self._sign(op.id) or query.get("api-version") != OPERATION_API_VERSION:
             raise ArmError(401, "InvalidOperationSignature",
                            "The operation URL was changed: use it exactly as returned by the service.")
-        return op
+        return world, op
 
     def _do_operation(self, method, args, query, body, fault):
         self._only(method, "GET")
-        op = self._operation(args, query)
+        world, op = self._operation(args, query)
         op.polls += 1
-        self.world.advance(self.settings)
-        status = {"id": f"/subscriptions/{self.world.subscription}/providers/{_RP}/locations/{LOCATION}/"
+        world.advance(self.settings)
+        status = {"id": f"/subscriptions/{world.subscription}/providers/{_RP}/locations/{LOCATION}/"
                         f"operations/{op.id}", "name": op.id, "startTime": op.start_time}
         if not op.applied:
             headers = {}
@@ -221,9 +227,9 @@ class ArmRoutes:
 
     def _do_operationresult(self, method, args, query, body, fault):
         self._only(method, "GET")
-        op = self._operation(args, query)
+        world, op = self._operation(args, query)
         op.polls += 1
-        self.world.advance(self.settings)
+        world.advance(self.settings)
         if not op.applied:
             headers = {"Location": self._operation_urls(op)[1]}
             if self.settings.lro_retry_after is not None:
@@ -234,31 +240,32 @@ class ArmRoutes:
         if op.kind == "delete":
             return _Response(204)
         rg, cluster, name = op.key
-        return _Response(200, copy.deepcopy(self.world.bindings[(rg, cluster)][name]))
+        return _Response(200, copy.deepcopy(world.bindings[(rg, cluster)][name]))
 
     # -- ARM: identities and federated identity credentials -------------------------------------
 
     def _identity_key(self, sub, rg, name):
-        self._check_group(sub, rg)
+        """(World, key) of an identity."""
+        world = self._check_group(sub, rg)
         key = (rg.lower(), name.lower())
-        if key not in self.world.identities:
+        if key not in world.identities:
             raise ArmError(404, "ResourceNotFound", f"The Resource '{_MI}/userAssignedIdentities/{name}' under "
                                                     f"resource group '{rg}' was not found. For more details please "
                                                     f"go to https://aka.ms/ARMResourceNotFoundFix")
-        return key
+        return world, key
 
     def _do_identity(self, method, args, query, body, fault):
         self._only(method, "GET")
         self._check_api_version(query)
-        key = self._identity_key(*args)
-        return _Response(200, copy.deepcopy(self.world.identities[key]))
+        world, key = self._identity_key(*args)
+        return _Response(200, copy.deepcopy(world.identities[key]))
 
     def _do_fics(self, method, args, query, body, fault):
         self._only(method, "GET")
         self._check_api_version(query)
         sub, rg, name = args
-        key = self._identity_key(sub, rg, name)
-        items = [f for _, f in sorted(self.world.fics[key].items())]
+        world, key = self._identity_key(sub, rg, name)
+        items = [f for _, f in sorted(world.fics[key].items())]
         return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_MI}/"
                                         f"userAssignedIdentities/{name}/federatedIdentityCredentials")
 
@@ -266,7 +273,8 @@ class ArmRoutes:
         self._only(method, "GET", "DELETE")
         self._check_api_version(query)
         sub, rg, identity, name = args
-        fics = self.world.fics[self._identity_key(sub, rg, identity)]
+        world, key = self._identity_key(sub, rg, identity)
+        fics = world.fics[key]
         if method == "DELETE":  # synchronous: 200 if it existed, 204 if not
             return _Response(200 if fics.pop(name.lower(), None) else 204)
         if name.lower() not in fics:

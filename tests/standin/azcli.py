@@ -38,7 +38,7 @@ from .server import CLOUD_NAME, SP_CLIENT_ID, TENANT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, also when run from bench/
 from azenv import pip_env, subprocess_env  # noqa: E402
-from wheelbuild import ROOT, VERSION, build_wheel  # noqa: E402,F401  (the harness API: re-exported)
+from wheelbuild import ROOT, VERSION, build_wheel, build_wheel_at  # noqa: E402,F401  (the harness API: re-exported)
 
 AZ = Path(sys.executable).parent / "az"
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy")
@@ -161,6 +161,10 @@ class AzState:
         self._must("cloud", "set", "-n", CLOUD_NAME, "--only-show-errors")
         if self.login_style == "aad":
             self._must("config", "set", "core.instance_discovery=false", "--only-show-errors")
+        return self.login()
+
+    def login(self):
+        """`az login` (again): also how az learns of subscriptions added to the stand-in since."""
         login = self._must("login", "--service-principal", "-u", SP_CLIENT_ID, "-p", self.standin.sp_secret,
                            "--tenant", TENANT, "--only-show-errors", "-o", "json")
         if self.standin.sp_secret in login.stdout + login.stderr:

@@ -79,6 +79,16 @@ class Settings:
         self.put_lro_headers = "async"     # observed live: only Azure-AsyncOperation ("location", "both")
         self.delete_lro_headers = "location"  # observed live: only Location ("async", "both")
         self.failed_location_status = 400  # what a Location poll returns for a failed operation
+        # ARM's read throttling per subscription (throttle.py): off unless asked for, so that tests
+        # and benchmarks that do not model it see no 429s; when on, the live service's bucket.
+        self.read_throttling = False
+        self.read_bucket_capacity = 250    # reads a full bucket holds
+        self.read_bucket_refill = 25.0     # reads per second added back
+        # Azure Resource Graph (arg_routes.py)
+        self.arg_forbidden = False         # every query answers 403 AuthorizationFailed
+        self.arg_max_rows = 1000           # rows per page at most (ARG's own limit is 1000)
+        self.arg_quota = 15                # queries per window and user ...
+        self.arg_quota_window = 5.0        # ... of this many seconds
 
     def update(self, **values):
         for key, value in values.items():

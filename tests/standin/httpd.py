@@ -1,5 +1,5 @@
-"""The HTTPS server and request handler in front of a StandIn: parse, apply latency and transport
-faults (reset, delay), call StandIn.handle, and write the answer."""
+"""The HTTPS server and request handler in front of a StandIn: parse, apply latency, ARM's read
+throttling (throttle.py) and transport faults (reset, delay), call StandIn.handle, and write the answer."""
 import json
 import re
 import socket
@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .response import _arm_error, _Response
+from .throttle import REMAINING_READS, throttled_body
 from .world import ArmError
 
 
@@ -32,6 +33,9 @@ class _Server(ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         # TLS handshake in the connection's own thread, so a stuck client cannot block accept().
         request.settimeout(30)
+        # No Nagle: an answer is written at once (see _Handler.wbufsize), and a small segment held back
+        # until the client's delayed ACK would add ~40 ms to every request that --latency-ms does not say.
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             tls = self.context.wrap_socket(request, server_side=True)
         except (OSError, ssl.SSLError):
@@ -55,6 +59,7 @@ class _Reset(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "arm-standin/1.0"
+    wbufsize = 256 * 1024   # status line, headers and body leave in one write (flushed by _send)
 
     def version_string(self):
         return self.server_version
@@ -93,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         standin = self.server.standin
+        self._extra_headers = None
         parts = urlsplit(self.path)
         path = re.sub(r"/{2,}", "/", unquote(parts.path)) or "/"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -114,6 +120,14 @@ class _Handler(BaseHTTPRequestHandler):
                  "user_agent": self.headers.get("User-Agent", "")}
         if standin.settings.latency:
             time.sleep(standin.settings.latency)
+        taken = standin.read_buckets.take(self.command, path) if route is not None else None
+        if taken is not None:
+            self._extra_headers = {REMAINING_READS: str(taken.remaining)}
+            if not taken.ok:  # the bucket is empty: ARM refuses before anything else happens
+                entry["status"], entry["throttled"] = 429, True
+                standin._record(entry)
+                return self._send(_Response(429, throttled_body(taken.subscription, taken.retry_after),
+                                            {"Retry-After": str(taken.retry_after)}))
         fault = standin._pick_fault(self.command, route, path, target)
         if fault is not None:
             entry["fault"] = fault.kind
@@ -141,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             response = standin.handle(self.command, path, query, self.headers, body, fault)
         except ArmError as ex:
-            response = _arm_error(ex.status, ex.code, ex.message, ex.headers)
+            response = _arm_error(ex.status, ex.code, ex.message, ex.headers, ex.body_extra)
         except Exception as ex:  # a stand-in bug must show up as a readable 500, not a hang
             response = _arm_error(500, "StandInError", f"{type(ex).__name__}: {ex}")
         entry["status"] = response.status
@@ -151,7 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
         self._send(response)
 
+    _extra_headers = None  # per request: headers every answer carries (the remaining reads)
+
     def _send(self, response):
+        extra, self._extra_headers = self._extra_headers, None
+        if extra:
+            response.headers = {**extra, **response.headers}
         payload = response.payload()
         self.send_response(response.status, _REASONS.get(response.status))
         request_id = str(uuid.uuid4())

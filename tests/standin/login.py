@@ -1,5 +1,5 @@
 """What `az cloud register` and `az login --service-principal` need: cloud metadata, the OpenID
-configuration and token endpoint of the test tenant, and the subscription and tenant lists."""
+configuration and token endpoint of the test tenant, and the subscription (paged) and tenant lists."""
 import base64
 import hmac
 import json
@@ -74,17 +74,21 @@ class LoginRoutes:
                                "access_token": token})
 
     def _do_subscriptions(self, method, args, query, body, fault):
-        return _Response(200, {"value": [self._subscription()]})
+        """Every subscription of the Cloud, the default one first, paged like any ARM list."""
+        items = [self._subscription(world) for world in self.cloud.worlds.values()]
+        return self._page(items, query, "/subscriptions")
 
     def _do_subscription(self, method, args, query, body, fault):
-        if args[0].lower() != self.world.subscription:
+        world = self.cloud.world(args[0])
+        if world is None:
             raise ArmError(404, "SubscriptionNotFound", f"The subscription '{args[0]}' could not be found.")
-        return _Response(200, self._subscription())
+        return _Response(200, self._subscription(world))
 
-    def _subscription(self):
-        sub = self.world.subscription
+    @staticmethod
+    def _subscription(world):
+        sub = world.subscription
         return {"id": f"/subscriptions/{sub}", "authorizationSource": "RoleBased", "managedByTenants": [],
-                "subscriptionId": sub, "tenantId": self.world.tenant, "displayName": "Stand-in subscription",
+                "subscriptionId": sub, "tenantId": world.tenant, "displayName": world.display_name,
                 "state": "Enabled", "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01",
                                                              "quotaId": "PayAsYouGo_2014-09-01",
                                                              "spendingLimit": "Off"}}

@@ -15,5 +15,5 @@ class _Response:
         return json.dumps(self.body).encode()
 
 
-def _arm_error(status, code, message, headers=None):
-    return _Response(status, {"error": {"code": code, "message": message}}, headers)
+def _arm_error(status, code, message, headers=None, extra=None):
+    return _Response(status, {"error": {"code": code, "message": message, **(extra or {})}}, headers)

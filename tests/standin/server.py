@@ -5,7 +5,13 @@ Test-only. It behaves like the real services as described in shared/reference/ar
 * identity bindings: list (paged by nextLink/$skipToken), get, PUT -> 201 + Azure-AsyncOperation
   (status InProgress ... Succeeded, then the client GETs the resource), an unchanged PUT -> 200,
   DELETE -> 202 + Location (202 ... 204), DELETE of a missing binding -> 204;
-* managed clusters: get; list per resource group and per subscription (paged);
+* subscriptions: any number (a Cloud of Worlds, tenant-wide list paged), each with its own resources;
+  a binding may bind an identity of another subscription;
+* managed clusters: get; list per resource group and per subscription (paged), and Azure Resource
+  Graph's cluster query across subscriptions (arg_routes.py: $skipToken pages, the user quota
+  headers and 429, a 403 switch);
+* ARM's read throttling, a token bucket per subscription (throttle.py; off unless
+  `read_throttling`): 429 + Retry-After when empty, `x-ms-ratelimit-remaining-subscription-reads`;
 * user-assigned identities: get; their federated identity credentials: list (paged), get, delete,
   including the `aks-identity-binding` credential AKS creates with an identity's first binding and
   leaves in place after its last one, until the credential itself is deleted (cleanup-fic);
@@ -24,9 +30,9 @@ It listens on 127.0.0.1 only, on a free port, with a certificate from a CA made 
 Standard library only, plus `cryptography` (shipped with azure-cli) for the certificate.
 
 This module is StandIn itself (life cycle, test API, routing, auth, the admin API). The rest, by
-concern: world.py (the resources), faults.py (Fault, Settings), login.py and arm_routes.py (the
-routes, as mixins of StandIn), response.py (an answer and the ARM error shape), httpd.py (the
-server and handler), certs.py (the CA and certificate).
+concern: world.py (the resources), faults.py (Fault, Settings), login.py, arm_routes.py and
+arg_routes.py (the routes, as mixins of StandIn), throttle.py (ARM's read buckets), response.py (an
+answer and the ARM error shape), httpd.py (the server and handler), certs.py (the CA and certificate).
 """
 import base64
 import copy
@@ -42,18 +48,20 @@ import time
 from pathlib import Path
 from urllib.parse import unquote
 
+from .arg_routes import ArgRoutes, UserQuota
 from .arm_routes import BINDINGS_API_VERSIONS, OPERATION_API_VERSION, ArmRoutes
 from .certs import make_certificates
 from .faults import FAULT_KINDS, Fault, Settings
 from .httpd import _Handler, _Server
 from .login import AUDIENCE, CLOUD_NAME, SP_CLIENT_ID, LoginRoutes
 from .response import _Response
-from .world import AKS_FIC_NAME, LOCATION, SUBSCRIPTION, TENANT, _MI, _RP, ArmError, World
+from .throttle import ReadBuckets
+from .world import AKS_FIC_NAME, LOCATION, SUBSCRIPTION, TENANT, _MI, _RP, ArmError, Cloud, World, subscription_id
 
 # The names users import from here, wherever they are defined now.
 __all__ = ["AKS_FIC_NAME", "AUDIENCE", "BINDINGS_API_VERSIONS", "CLOUD_NAME", "FAULT_KINDS", "LOCATION",
-           "OPERATION_API_VERSION", "SP_CLIENT_ID", "SUBSCRIPTION", "TENANT", "Fault", "Settings", "StandIn",
-           "World"]
+           "OPERATION_API_VERSION", "SP_CLIENT_ID", "SUBSCRIPTION", "TENANT", "Cloud", "Fault", "Settings", "StandIn",
+           "World", "subscription_id"]
 
 # Routes: (name, regex over the path with the query removed). Matching is case-insensitive like ARM.
 _SEG = r"([^/]+)"
@@ -64,6 +72,7 @@ _ROUTES = [
     ("oidc", r"/(adfs)/\.well-known/openid-configuration"),              # AD FS shaped (Azure Stack Hub)
     ("token", r"/(adfs)/oauth2/token"),
     ("subscriptions", r"/subscriptions"),
+    ("arg", r"/providers/Microsoft\.ResourceGraph/resources"),
     ("tenants", r"/tenants"),
     ("subscription", rf"/subscriptions/{_SEG}"),
     ("operation", rf"/subscriptions/{_SEG}/providers/{_RP}/locations/{_SEG}/operations/{_SEG}"),
@@ -85,7 +94,7 @@ _ROUTES = [(name, re.compile(f"^{pattern}/?$", re.IGNORECASE)) for name, pattern
 _ARM_ROUTES_WITHOUT_AUTH = {"metadata", "oidc", "token"}
 
 
-class StandIn(LoginRoutes, ArmRoutes):
+class StandIn(LoginRoutes, ArmRoutes, ArgRoutes):
     """The stand-in server. Use as a context manager, or start()/stop().
 
     `url` is the ARM endpoint (`https://127.0.0.1:<port>`), `ca_path` the CA to trust, and
@@ -96,9 +105,7 @@ class StandIn(LoginRoutes, ArmRoutes):
         self._initial_settings = dict(settings)
         self.settings = Settings()
         self.settings.update(**settings)
-        self.world = World()
-        if seed:
-            self.world.seed_default()
+        self._new_cloud(seed)
         self.lifetime = lifetime
         self.login_style = login_style  # what /metadata/endpoints advertises: "adfs" or "aad"
         self.sp_secret = "standin-" + secrets.token_urlsafe(24)
@@ -109,6 +116,8 @@ class StandIn(LoginRoutes, ArmRoutes):
         self._requests = []
         self.cluster_settings = {}  # (rg, cluster) lower-case -> {"put_lro_headers": ..., ...}
         self._lock = threading.RLock()
+        self.read_buckets = ReadBuckets(self.settings)
+        self.arg_quota = UserQuota()
         self._own_state_dir = state_dir is None  # a temp dir of ours: removed (with the CA key) on stop
         self._state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="arm-standin-"))
         self._httpd = None
@@ -184,24 +193,33 @@ class StandIn(LoginRoutes, ArmRoutes):
         with self._lock:
             self._requests.clear()
 
-    def binding(self, resource_group, cluster, name):
+    def binding(self, resource_group, cluster, name, subscription=SUBSCRIPTION):
         """The stored binding (a copy) or None, after finishing any operation that is due."""
         with self._lock:
-            self.world.advance(self.settings)
-            found = self.world.bindings.get((resource_group.lower(), cluster.lower()), {}).get(name.lower())
+            self.cloud.advance(self.settings)
+            world = self.cloud.world(subscription)
+            found = world.bindings.get((resource_group.lower(), cluster.lower()), {}).get(name.lower())
             return copy.deepcopy(found)
 
+    def _new_cloud(self, seed):
+        """A Cloud with the default subscription (`world`, seeded with the playback placeholders if seed)."""
+        self.cloud = Cloud()
+        self.world = self.cloud.add_subscription(SUBSCRIPTION)
+        if seed:
+            self.world.seed_default()
+
     def reset(self, seed=True):
-        """Back to the start: resources, faults, requests, settings (tokens stay valid)."""
+        """Back to the start: resources, faults, requests, settings, read buckets and the ARG quota
+        (tokens stay valid)."""
         with self._lock:
-            self.world = World()
-            if seed:
-                self.world.seed_default()
+            self._new_cloud(seed)
             self._faults.clear()
             self._requests.clear()
             self.cluster_settings.clear()
             self.settings = Settings()
             self.settings.update(**self._initial_settings)
+            self.read_buckets = ReadBuckets(self.settings)
+            self.arg_quota = UserQuota()
 
     # -- request handling (called by _Handler) ----------------------------------------------------
 
@@ -227,7 +245,7 @@ class StandIn(LoginRoutes, ArmRoutes):
         """The resource a request is about: its path, or for operation URLs the binding's path."""
         if route in ("operation", "operationresult"):
             with self._lock:
-                op = self.world.operations.get(path.rstrip("/").rsplit("/", 1)[-1].lower())
+                op = self.cloud.operation(path.rstrip("/").rsplit("/", 1)[-1])
             return op.path if op else path
         return path
 
@@ -249,7 +267,7 @@ class StandIn(LoginRoutes, ArmRoutes):
     def _operation_urls(self, op):
         query = (f"api-version={OPERATION_API_VERSION}&t={int(time.time())}&c=standin"
                  f"&s={self._sign(op.id)}&h={op.id[:8]}")
-        base = f"{self.url}/subscriptions/{self.world.subscription}/providers/{_RP}/locations/{LOCATION}"
+        base = f"{self.url}/subscriptions/{op.subscription}/providers/{_RP}/locations/{LOCATION}"
         return f"{base}/operations/{op.id}?{query}", f"{base}/operationresults/{op.id}?{query}"
 
     def _lro_headers(self, op, which):
@@ -276,7 +294,7 @@ class StandIn(LoginRoutes, ArmRoutes):
                                "The api-version query parameter (?api-version=) is required for all requests.")
         handler = getattr(self, f"_do_{route}")
         with self._lock:
-            self.world.advance(self.settings)
+            self.cloud.advance(self.settings)
             return handler(method, args, query, body, fault)
 
     def _authorize(self, headers):
@@ -316,13 +334,25 @@ class StandIn(LoginRoutes, ArmRoutes):
                 self.clear_requests()
             return _Response(200, self.requests(arm_only=False))
         if path == "/_standin/seed" and method == "POST":
+            # {"fleet": N, "groups": G, "subscriptions": S, "bindings": [{..., "subscription": id?}]}:
+            # N clusters over S subscriptions (the default one and subscription_id(1..S-1)).
             with self._lock:
                 body = body or {}
+                if int(body.get("subscriptions", 1)) > 1:
+                    self.cloud.ensure_subscriptions(int(body["subscriptions"]))
                 if body.get("fleet"):
-                    self.world.seed_fleet(int(body["fleet"]), int(body.get("groups", 5)))
+                    self.cloud.seed_fleet(int(body["fleet"]), int(body.get("groups", 5)),
+                                          subscriptions=int(body.get("subscriptions", 1)))
                 for item in body.get("bindings", []):
-                    self.world.add_binding(**item)
-            return _Response(200, {"clusters": len(self.world.clusters)})
+                    item = dict(item)
+                    self.cloud.world(item.pop("subscription", SUBSCRIPTION)).add_binding(**item)
+                return _Response(200, {"clusters": sum(len(w.clusters) for w in self.cloud.worlds.values()),
+                                       "subscriptions": list(self.cloud.worlds)})
+        if path == "/_standin/buckets":
+            # GET: each subscription's remaining reads and 429 count; DELETE: every bucket full again.
+            if method == "DELETE":
+                self.read_buckets.refill_all()
+            return _Response(200, self.read_buckets.stats())
         if path == "/_standin/reset" and method == "POST":
             # Back to the start (see reset(); tokens stay valid, so logged-in az states keep working).
             # {"default_cluster": false} also drops the seeded rg1/cluster1, so that a fleet seeded

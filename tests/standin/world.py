@@ -1,5 +1,7 @@
-"""The cloud the stand-in serves: resource groups, clusters, identities, their federated credentials,
-identity bindings and long-running operations. No HTTP here; routes read and change a World."""
+"""The cloud the stand-in serves: subscriptions (a Cloud of Worlds), and in each its resource groups,
+clusters, identities, their federated credentials, identity bindings and long-running operations. No
+HTTP here; routes read and change a World. A binding in one subscription may bind an identity of
+another (as across a real tenant): a World finds the identity's World through its Cloud."""
 import time
 import uuid
 from datetime import datetime, timezone
@@ -18,15 +20,25 @@ def _now_iso():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
+def subscription_id(number):
+    """The id of the stand-in's subscription `number` (1, 2, ...); 0 is SUBSCRIPTION, the default one."""
+    if number == 0:
+        return SUBSCRIPTION
+    return f"{number:08d}-5b5c-4000-8000-{number:012d}"
+
+
 def _guid(*parts):
     """A stable GUID for a name, so ids are the same in every run."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "standin:" + "/".join(p.lower() for p in parts)))
 
 
 class ArmError(Exception):
-    def __init__(self, status, code, message, headers=None):
+    """An ARM error answer; `body_extra` goes into its "error" object (e.g. Resource Graph's "details")."""
+
+    def __init__(self, status, code, message, headers=None, body_extra=None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+        self.body_extra = body_extra or {}
 
 
 class Operation:
@@ -35,6 +47,7 @@ class Operation:
         self.kind = kind          # "create" or "delete"
         self.key = key            # (rg, cluster, name), lower-case
         self.path = path          # the binding's path as the client sent it
+        self.subscription = path.strip("/").split("/")[1].lower()  # whose World holds it
         self.outcome = outcome    # "Succeeded", "Failed" or "Canceled"
         self.error = error
         self.started = time.monotonic()
@@ -47,8 +60,10 @@ class Operation:
 class World:
     """The resources the stand-in serves. Keys are lower-case; resources keep the caller's casing."""
 
-    def __init__(self, subscription=SUBSCRIPTION, tenant=TENANT):
-        self.subscription, self.tenant = subscription, tenant
+    def __init__(self, subscription=SUBSCRIPTION, tenant=TENANT, cloud=None, display_name="Stand-in subscription"):
+        self.subscription, self.tenant = subscription.lower(), tenant
+        self.cloud = cloud            # the Cloud this subscription is part of (None: alone)
+        self.display_name = display_name
         self.groups = {}       # rg -> display name
         self.clusters = {}     # (rg, name) -> resource
         self.identities = {}   # (rg, name) -> resource
@@ -124,18 +139,20 @@ class World:
         self.add_identity("identity-rg", "identity1")
         self.add_identity("identity-rg", "identity2")
 
-    def seed_fleet(self, count, groups=5, prefix="fleet"):
-        """`count` clusters spread over `groups` resource groups (for fleet-scale views)."""
-        for i in range(count):
-            self.add_cluster(f"{prefix}-rg{i % groups}", f"{prefix}-cluster{i:04d}")
-
     # -- lookups ----------------------------------------------------------------------------------
 
     def identity_by_id(self, identity_id):
+        """The identity (in this subscription or, through the Cloud, in another one) or None."""
         parts = identity_id.strip("/").split("/")
-        if len(parts) != 8 or parts[0].lower() != "subscriptions" or parts[1].lower() != self.subscription:
+        if len(parts) != 8 or parts[0].lower() != "subscriptions":
             return None
-        return self.identities.get((parts[3].lower(), parts[7].lower()))
+        home = self._world_of(parts[1])
+        return home.identities.get((parts[3].lower(), parts[7].lower())) if home else None
+
+    def _world_of(self, subscription):
+        if subscription.lower() == self.subscription:
+            return self
+        return self.cloud.world(subscription) if self.cloud is not None else None
 
     def next_etag(self):
         self._etag += 1
@@ -157,12 +174,13 @@ class World:
         }
 
     def _ensure_aks_fic(self, identity):
-        _, _, _, rg, _, _, _, name = identity["id"].strip("/").split("/")
-        if AKS_FIC_NAME not in self.fics[(rg.lower(), name.lower())]:
+        _, sub, _, rg, _, _, _, name = identity["id"].strip("/").split("/")
+        home = self._world_of(sub)  # the credential lives with the identity, wherever the binding is
+        if AKS_FIC_NAME not in home.fics[(rg.lower(), name.lower())]:
             props = identity["properties"]
             # Issuer/subject of the AKS-managed credential are not documented (arm-api.md §9):
             # the per-identity issuer is used here, the subject is a placeholder.
-            self.add_fic(rg, name, AKS_FIC_NAME,
+            home.add_fic(rg, name, AKS_FIC_NAME,
                          f"https://ib.oic.prod-aks.azure.com/{props['tenantId']}/{props['clientId']}",
                          "aks-identity-binding", audiences=("api://AKSIdentityBinding",))
 
@@ -194,3 +212,58 @@ class World:
                 # The identity keeps its aks-identity-binding credential: AKS does not remove it after
                 # the last binding (shared/reference/in-cluster.md §3.2); cleanup-fic exists for that.
                 del bindings[name]
+
+
+class Cloud:
+    """Every subscription of the test tenant, one World each (keys lower-case), in the order they
+    were added; the first is the default SUBSCRIPTION, which `az login` picks."""
+
+    def __init__(self, tenant=TENANT):
+        self.tenant = tenant
+        self.worlds = {}
+
+    def add_subscription(self, subscription, display_name=None):
+        """The World of `subscription`, made if new."""
+        world = self.worlds.get(subscription.lower())
+        if world is None:
+            number = len(self.worlds)
+            world = World(subscription, self.tenant, cloud=self,
+                          display_name=display_name or ("Stand-in subscription" if number == 0
+                                                        else f"Stand-in subscription {number}"))
+            self.worlds[world.subscription] = world
+        return world
+
+    def world(self, subscription):
+        return self.worlds.get(str(subscription).lower())
+
+    def ensure_subscriptions(self, count):
+        """At least `count` subscriptions (the default one and subscription_id(1), (2), ...); their Worlds."""
+        return [self.add_subscription(subscription_id(k)) for k in range(count)]
+
+    def seed_fleet(self, count, groups=5, prefix="fleet", subscriptions=1):
+        """`count` clusters over `subscriptions` subscriptions (cluster i in subscription i % subscriptions)
+        and `groups` resource groups; names are unique over the whole cloud."""
+        worlds = self.ensure_subscriptions(max(1, subscriptions))
+        for i in range(count):
+            worlds[i % len(worlds)].add_cluster(f"{prefix}-rg{i % groups}", f"{prefix}-cluster{i:04d}")
+
+    def clusters(self, subscriptions=None):
+        """(World, cluster resource) of every cluster, by subscription then (group, name); only those of
+        `subscriptions` (ids, any case) if given."""
+        wanted = None if subscriptions is None else {s.lower() for s in subscriptions}
+        for sub, world in self.worlds.items():
+            if wanted is None or sub in wanted:
+                for _, cluster in sorted(world.clusters.items()):
+                    yield world, cluster
+
+    def operation(self, op_id):
+        for world in self.worlds.values():
+            op = world.operations.get(op_id.lower())
+            if op is not None:
+                return op
+        return None
+
+    def advance(self, settings):
+        for world in self.worlds.values():
+            if world.operations:
+                world.advance(settings)
