@@ -139,7 +139,7 @@ examples:
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --yes --no-wait
   - name: Delete the last binding of an identity and its now unused federated credential.
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --cleanup-fic --yes
-  - name: Delete a binding that an AKS Fleet Manager profile manages, knowing the profile may re-create it.
+  - name: Delete a Fleet-managed binding anyway (its profile may re-create it).
     text: az aks identity-binding delete -g myGroup --cluster-name myCluster -n myidentitybinding --override-fleet --yes
 """
 
@@ -183,7 +183,7 @@ examples:
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a team-b --allow-sa-label app=api
   - name: Set the allowed subjects from a JSON file.
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allowed-subjects-from-file subjects.json
-  - name: Update a Fleet-managed binding by hand anyway (the profile's next apply may undo it).
+  - name: Update a Fleet-managed binding anyway (its next apply may undo it).
     text: az aks identity-binding update -g myGroup --cluster-name myCluster -n myidentitybinding --allow-namespace team-a --override-fleet
 """
 
