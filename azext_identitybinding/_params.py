@@ -171,12 +171,7 @@ def _generate_manifests_arguments(loader, group_type, cluster_type, identity_typ
                    arg_group="Identity",
                    help="Tenant id of the identity, for the service account annotation and the SecretProviderClass. "
                         "Required with --client-id; read from Azure with the other identity sources.")
-        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
-                   help="Resource ID of the user-assigned identity; its client and tenant id are read from Azure.")
-        c.argument("resource_group_name", arg_type=group_type, arg_group="Identity", required=False,
-                   help="Resource group of the cluster, to read the identity from a binding.")
-        c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
-                   help="Cluster of the binding to read the identity from.")
+        _identity_source_arguments(c, group_type, cluster_type, identity_type)
         c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
                    help="Name of the identity binding to read the identity from (with -g and --cluster-name).")
         c.argument("service_accounts", options_list=["--service-account"], nargs="+", action="extend",
@@ -214,13 +209,7 @@ def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
                    arg_group="Identity",
                    help="Client id of the managed identity (not its object id). Works offline. With "
                         "another identity source it is checked against the identity read from Azure.")
-        c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
-                   help="Resource ID of the user-assigned identity; its client and tenant id are read from Azure.")
-        c.argument("resource_group_name", arg_type=group_type,
-                   arg_group="Identity", required=False,
-                   help="Resource group of the cluster, to read the identity from a binding.")
-        c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
-                   help="Cluster of the binding to read the identity from.")
+        _identity_source_arguments(c, group_type, cluster_type, identity_type)
         # -n/--name names the binding, as in every other az command; --binding-name is its old spelling,
         # kept for one release (hidden; using it prints az's deprecation warning).
         c.argument("name", type=v.binding_name, arg_group="Identity",
@@ -245,3 +234,14 @@ def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
         c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
                         "comes from Azure, required with --include-sa and --client-id.")
+
+
+def _identity_source_arguments(c, group_type, cluster_type, identity_type):
+    """generate-rbac and generate-manifests: where the identity is read from in Azure (an identity or a
+    binding); --client-id, the offline source, is described per command."""
+    c.argument("managed_identity_resource_id", arg_type=identity_type, arg_group="Identity",
+               help="Resource ID of the user-assigned identity; its client and tenant id are read from Azure.")
+    c.argument("resource_group_name", arg_type=group_type, arg_group="Identity", required=False,
+               help="Resource group of the cluster, to read the identity from a binding.")
+    c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
+               help="Cluster of the binding to read the identity from.")

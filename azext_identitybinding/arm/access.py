@@ -22,10 +22,7 @@ class AccessReads:  # pylint: disable=no-member
 
     def get_vault(self, vault_id):
         """The vault resource (properties.enableRbacAuthorization, accessPolicies)."""
-        response = self.send("GET", resource_url(vault_id), api_version=KEYVAULT_API_VERSION)
-        _raise_if_missing(response, vault_id, "Key Vault")
-        errors.check(response, ScopeRef(vault_id, VAULT_HINT), "read")
-        return errors.body(response)
+        return self._get_resource(resource_url(vault_id), KEYVAULT_API_VERSION, vault_id, "Key Vault", VAULT_HINT)
 
     def list_role_assignments(self, scope, principal_id):
         """Every role assignment of the principal at, above or below the scope (all pages)."""
@@ -38,9 +35,14 @@ class AccessReads:  # pylint: disable=no-member
         return (page.get("value") or []) + rest
 
     def get_role_definition(self, role_definition_id):
-        response = self.send("GET", role_definition_url(role_definition_id), api_version=AUTHORIZATION_API_VERSION)
-        _raise_if_missing(response, role_definition_id, "Role definition")
-        errors.check(response, ScopeRef(role_definition_id, DEFINITION_HINT), "read")
+        return self._get_resource(role_definition_url(role_definition_id), AUTHORIZATION_API_VERSION,
+                                  role_definition_id, "Role definition", DEFINITION_HINT)
+
+    def _get_resource(self, url, api_version, resource_id, what, hint):
+        """One resource: a 404 is `what` not found (exit 3), any other error says what reading it needs."""
+        response = self.send("GET", url, api_version=api_version)
+        _raise_if_missing(response, resource_id, what)
+        errors.check(response, ScopeRef(resource_id, hint), "read")
         return errors.body(response)
 
 
