@@ -21,7 +21,8 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
                             no_wait=False, allowed_subjects_from_file=None):
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     # allowedSubjects are read (to compare them) only when they are asked for
-    existing = client.get_binding(ref, missing_ok=True, preview=allowed_subjects_from_file is not None)
+    existing = client.get_binding(ref, missing_ok=True,
+                                  preview=("allowedSubjects",) if allowed_subjects_from_file is not None else False)
     if existing is not None:
         from azext_identitybinding.fleet import identity_of
         from azext_identitybinding.ids import same_resource
@@ -54,7 +55,8 @@ def create_identity_binding(cmd, resource_group_name, cluster_name, name, manage
 
 def show_identity_binding(cmd, resource_group_name, cluster_name, name, show_managed_by=False):
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    return _with_managed_by(client.get_binding(ref, preview=show_managed_by), show_managed_by)
+    return _with_managed_by(client.get_binding(ref, preview=("managedBy",) if show_managed_by else False),
+                            show_managed_by)
 
 
 def _with_managed_by(binding, shown):
@@ -166,7 +168,7 @@ def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wai
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
     binding = None
     if not override_fleet:  # managedBy is read with the preview api-version; --override-fleet skips it
-        binding = client.get_binding(ref, missing_ok=True, preview=True)
+        binding = _read_for_change(client, ref, "delete")
         if binding is not None:
             _refuse_if_managed(binding, ref, "delete")
     elif cleanup_fic:
@@ -190,6 +192,23 @@ def delete_identity_binding(cmd, resource_group_name, cluster_name, name, no_wai
         return None
     _report_cleanup(cmd.cli_ctx, report, f"Identity binding {ref.describe()} was deleted; its ", has_output=False)
     return None
+
+
+def _read_for_change(client, ref, action, preview=("managedBy",), fallback=False, missing_ok=True):
+    """The binding with its managedBy (and the other preview fields named). Where the region offers no
+    api-version with managedBy, the read without it (`fallback`: False = GA, or the preview fields still
+    needed) and a warning that Fleet management could not be checked: the change then works as core's
+    does."""
+    from azext_identitybinding.arm.errors import ApiVersionNotOffered
+    try:
+        return client.get_binding(ref, missing_ok=missing_ok, preview=preview)
+    except ApiVersionNotOffered as ex:
+        binding = client.get_binding(ref, missing_ok=missing_ok, preview=fallback)
+        logger.warning("Could not check whether AKS Fleet Manager manages identity binding %s: this region "
+                       "offers no api-version with managedBy (it offers %s). Going on to %s it as a binding "
+                       "nobody manages; if a Fleet identity binding profile does, its next apply undoes this.",
+                       ref.describe(), ", ".join(ex.offered), action)
+        return binding
 
 
 def cleanup_federated_credential(cmd, managed_identity_resource_id):
@@ -225,8 +244,11 @@ def update_identity_binding(cmd, resource_group_name, cluster_name, name, allowe
     del allow_namespaces, allow_service_account_labels  # validate_update built allowed_subjects_from_file from them
     wanted = allowed_subjects_from_file
     client, ref = _client_and_ref(cmd, resource_group_name, cluster_name, name)
-    current = client.get_binding(ref, preview=True)
-    if not override_fleet:
+    if override_fleet:
+        current = client.get_binding(ref, preview=True)
+    else:
+        current = _read_for_change(client, ref, "update", preview=True, fallback=("allowedSubjects",),
+                                   missing_ok=False)
         _refuse_if_managed(current, ref, "update")
     body = {"properties": {"managedIdentity": {"resourceId": fleet.identity_of(current)},  # immutable: as read
                            "allowedSubjects": wanted}}

@@ -120,6 +120,8 @@ def run(cassette, *args, tty=False):
     from azure.cli.core import get_default_cli
     from azure.core.pipeline.transport import RequestsTransport
 
+    from azext_identitybinding.arm.versions import CHOICES
+    CHOICES.forget()  # each run is a new az process: api-version fallbacks are remembered per process
     requests, headers, sleeps = [], [], []
     real_send = RequestsTransport.send
 

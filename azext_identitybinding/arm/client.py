@@ -1,22 +1,25 @@
 """ArmClient: the resources this extension reads and writes, on the CLI's own ARM pipeline.
 
-It also chooses the api-version: the GA one, unless a body carries (or a caller needs to read)
-the preview-only fields `allowedSubjects` and `managedBy`.
+It also chooses the api-version (versions.py): the GA one, unless a body carries (or a caller needs
+to read) the preview-only fields `allowedSubjects` and `managedBy`; and, where a region or cloud does
+not offer that version, the newest one it offers that carries what the request needs.
 """
 from urllib.parse import urlsplit
 
-from azext_identitybinding.arm import errors, lro
+from knack.log import get_logger
+
+from azext_identitybinding.arm import errors, lro, versions
 from azext_identitybinding.arm.access import AccessReads
 from azext_identitybinding.arm.refs import (BindingRef, ClustersRef, GraphRef, IdentityRef, SafePath,
                                             SubscriptionsRef, cluster_url, fic_url, identity_url, url_path)
 from azext_identitybinding.constants import (ARG_QUOTA_REMAINING_HEADER, ARG_QUOTA_RESETS_HEADER,
-                                             BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION,
-                                             CLUSTERS_API_VERSION, FIC_NAME, IDENTITY_API_VERSION,
+                                             FIC_NAME, IDENTITY_API_VERSION,
                                              RESOURCE_GRAPH_API_VERSION, SUBSCRIPTIONS_API_VERSION)
+
+logger = get_logger(__name__)
 
 FLEET_WORKERS = 32   # concurrent cluster reads in a fleet scan (and HTTP connections)
 RETRY_TOTAL = 3      # transport retries (429/5xx/connection, honouring Retry-After), then fail
-PREVIEW_FIELDS = ("allowedSubjects", "managedBy")
 GRAPH_PAGE = 1000    # rows per Resource Graph page (the service's maximum $top)
 # Our query, never user input: every AKS cluster in scope, with what a BindingRef needs.
 CLUSTERS_QUERY = ("resources | where type =~ 'microsoft.containerservice/managedclusters' "
@@ -24,10 +27,10 @@ CLUSTERS_QUERY = ("resources | where type =~ 'microsoft.containerservice/managed
 
 
 def bindings_api_version(body=None, preview=False):
-    """The preview api-version exactly when preview fields are sent or must be read."""
-    body = body or {}
-    sends_preview = any(k in (body.get("properties") or {}) or k in body for k in PREVIEW_FIELDS)
-    return BINDINGS_PREVIEW_API_VERSION if preview or sends_preview else BINDINGS_API_VERSION
+    """What an identity binding request needs of its api-version: the preview exactly when preview
+    fields are sent or must be read (preview=True: all of them, or a tuple naming them), else GA.
+    `send` turns it into the version (ours, or the region's fallback)."""
+    return versions.bindings(body, preview)
 
 
 class ArmClient(AccessReads):
@@ -95,7 +98,7 @@ class ArmClient(AccessReads):
 
     def delete_binding(self, ref, wait=True):
         """Delete; True if something was deleted, False if the binding did not exist."""
-        response = self._send_change("DELETE", ref, "delete")
+        response = self._send_change("DELETE", ref, "delete", api_version=bindings_api_version())
         if response.status_code == 204:
             return False
         if response.status_code == 404 and errors.missing(response, ref) == "binding":
@@ -110,7 +113,7 @@ class ArmClient(AccessReads):
     def get_cluster(self, ref):
         """The managed cluster of a BindingRef (its name need not be set)."""
         from azure.cli.core.azclierror import ResourceNotFoundError
-        response = self.send("GET", cluster_url(ref), api_version=CLUSTERS_API_VERSION)
+        response = self.send("GET", cluster_url(ref), api_version=versions.CLUSTERS)
         if response.status_code == 404:
             code, message = errors.error(response)
             what = (f"Resource group '{ref.resource_group}'" if code == "ResourceGroupNotFound"
@@ -122,7 +125,7 @@ class ArmClient(AccessReads):
     def list_clusters(self, subscription_id, resource_group=None):
         """Managed clusters of a subscription, or of one resource group in it."""
         ref = ClustersRef(subscription_id, resource_group)
-        return self._list(ref.url(), ref, CLUSTERS_API_VERSION)
+        return self._list(ref.url(), ref, versions.CLUSTERS)
 
     # -- subscriptions and Azure Resource Graph --------------------------------------------------
 
@@ -251,9 +254,41 @@ class ArmClient(AccessReads):
             if not pacer.observe(ref.subscription_id, response.status_code, response.headers, attempt):
                 return response
 
-    def send(self, method, url, body=None, api_version=BINDINGS_API_VERSION, headers=None, **options):
+    def send(self, method, url, body=None, api_version=versions.BINDINGS, headers=None, **options):
         """Send to a path built by refs.url_path(), or to a link the service gave (nextLink, operation URLs).
-        `options` go to the pipeline for this request only (e.g. retry_status)."""
+        `api_version`: a version string, or a versions.Need (identity bindings, clusters): then, if ARM
+        answers that the version is not offered here, the newest offered one that serves the need is
+        used instead, remembered for this process, said once on stderr, and the request sent again
+        (a 400 means nothing was done, so even a PUT may be). A link that names its own api-version
+        (nextLink) keeps it. `options` go to the pipeline for this request only (e.g. retry_status)."""
+        if not isinstance(api_version, versions.Need):
+            return self._send(method, url, body, api_version, headers, **options)
+        need, version = api_version, versions.CHOICES.current(api_version)
+        if version is None:  # this process already learnt that no offered version serves the need
+            raise errors.ApiVersionNotOffered(need, need.preferred(), versions.CHOICES.offered(need.kind))
+        self._using(need, version)
+        response = self._send(method, url, body, version, headers, **options)
+        if response.status_code != 400:
+            return response
+        offered = versions.offered(*errors.error(response))
+        if offered is None:
+            return response
+        versions.CHOICES.learn(need.kind, offered)
+        fallback = versions.newest_serving(need, offered, refused=version)
+        if fallback is None:
+            raise errors.ApiVersionNotOffered(need, version, offered)
+        self._using(need, fallback)
+        return self._send(method, url, body, fallback, headers, **options)
+
+    @staticmethod
+    def _using(need, version):
+        """Say once per process which fallback a kind of request uses."""
+        if version != need.preferred() and versions.CHOICES.remember(need, version):
+            logger.warning("This region or cloud does not offer api-version %s for %s; using %s, the newest it "
+                           "offers that serves this request.", need.preferred(), versions.KIND_NAMES[need.kind],
+                           version)
+
+    def _send(self, method, url, body, api_version, headers, **options):
         from azure.core.rest import HttpRequest
         checked = isinstance(url, SafePath)
         if not checked:

@@ -2,6 +2,7 @@
 code), what went wrong, and what to do. Tolerant of bodies that are not ARM's error shape (a proxy
 or gateway may answer instead of ARM).
 """
+from azure.cli.core.azclierror import AzureResponseError  # loaded by az's parser already: free here
 
 _FORBIDDEN_HINT = {
     "create": ("Creating an identity binding needs "
@@ -20,6 +21,19 @@ class PreconditionFailed(Exception):
         super().__init__(f"({code_and_message[0]}) {code_and_message[1]}")
 
 
+class ApiVersionNotOffered(AzureResponseError):
+    """No api-version this region or cloud offers carries what the request needs (exit 1)."""
+
+    def __init__(self, need, refused, offered):
+        self.need, self.offered = need, offered
+        from azext_identitybinding.arm.versions import KIND_NAMES
+        super().__init__(
+            f"This region or cloud does not offer what the request needs: {need.describe()}. Azure refused "
+            f"api-version {refused} and offers {', '.join(offered)} for {KIND_NAMES[need.kind]}. Leave out the "
+            "option that needs it (--show-managed-by needs managedBy; allowed subjects need allowedSubjects), or "
+            "run the command where such a version is offered.")
+
+
 def body(response, missing_ok=False):
     """The JSON body of a 2xx answer; an azclierror, not a stack trace, if it is not JSON."""
     try:
@@ -27,7 +41,6 @@ def body(response, missing_ok=False):
     except ValueError:
         if missing_ok:
             return None
-        from azure.cli.core.azclierror import AzureResponseError
         text = " ".join((response.text() or "").split())[:300]
         raise AzureResponseError(
             f"Azure answered HTTP {response.status_code} with a body that is not JSON "
@@ -41,7 +54,6 @@ def page(response):
     if isinstance(found, dict) and isinstance(found.get("value"), (list, type(None))) and \
             isinstance(found.get("nextLink"), (str, type(None))):
         return found
-    from azure.cli.core.azclierror import AzureResponseError
     raise AzureResponseError(f"Azure answered HTTP {response.status_code} with a body that is not a page of a "
                              f"list (an object with a 'value' list): {str(found)[:200]!r}")
 

@@ -10,7 +10,7 @@ sleeps 30 s between polls (azure-core's default) where the live service finishes
 """
 import time
 
-from azext_identitybinding.arm import errors
+from azext_identitybinding.arm import errors, versions
 
 DEFAULT_POLL_SECONDS = 5      # when the service sends no Retry-After
 MAX_POLL_SECONDS = 60         # cap on a Retry-After we honour
@@ -99,7 +99,7 @@ def _poll(client, response, ref, action):
                 errors.check(response, ref, action)
             return "Succeeded", response
         else:  # no operation header: watch the resource itself
-            response = client.send("GET", ref.url())
+            response = client.send("GET", ref.url(), api_version=versions.BINDINGS)
             if response.status_code == 404 and action == "delete":
                 return "Succeeded", response
             errors.check(response, ref, "read")

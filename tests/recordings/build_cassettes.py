@@ -207,6 +207,79 @@ FLEET_MANAGED = {
     ],
 }
 
+# -- a region or cloud that does not offer our api-versions (arm-api.md §1, §5): ARM answers 400 and names
+# the versions it offers; the client falls back to the newest that serves the request (arm/versions.py) --
+GA_VERSIONS = ["2026-04-01", "2026-05-01", "2026-06-01", "2026-07-01", "2026-08-01"]
+
+
+def not_offered(refused, offered, code="NoRegisteredProviderFound"):
+    """ARM's answer for an api-version the region does not offer (the live wording of each code)."""
+    listed = ", ".join(offered)
+    if code == "InvalidApiVersionParameter":
+        return error(code, f"The api-version '{refused}' is invalid. The supported versions are '{listed}'.")
+    return error(code, f"No registered resource provider found for location 'chinanorth3' and API version "
+                       f"'{refused}' for type 'managedClusters/identityBindings'. The supported api-versions are "
+                       f"'{listed}'. The supported locations are 'chinanorth3, chinaeast3'.")
+
+
+OLDEST_ITEM = f"{BINDINGS}/{NAME}?api-version=2026-04-01"
+OLDER_PREVIEW_ITEM = f"{BINDINGS}/{NAME}?api-version=2026-06-02-preview"
+API_VERSION_FALLBACK = {
+    "delete_no_preview": [
+        hit("GET", PREVIEW_ITEM, 400, not_offered(BINDINGS_PREVIEW_API_VERSION, GA_VERSIONS)),
+        hit("GET", ITEM, 200, binding()),
+        hit("DELETE", ITEM, 202, binding(state="Deleting", etag="3"), {"Location": RESULT}),
+        hit("GET", RESULT, 204),
+    ],
+    # only the first GA version: once ARM has named what it offers, no request goes out with a version
+    # it does not offer (the GA read goes straight to 2026-04-01)
+    "delete_lagging_cloud": [
+        hit("GET", PREVIEW_ITEM, 400, not_offered(BINDINGS_PREVIEW_API_VERSION, ["2026-04-01"])),
+        hit("GET", OLDEST_ITEM, 200, binding()),
+        hit("DELETE", OLDEST_ITEM, 202, binding(state="Deleting", etag="3"), {"Location": RESULT}),
+        hit("GET", RESULT, 204),
+    ],
+    "create_lagging_cloud": [
+        hit("GET", ITEM, 400, not_offered(BINDINGS_API_VERSION, ["2026-04-01", "2025-10-02-preview"],
+                                          code="InvalidApiVersionParameter")),
+        hit("GET", OLDEST_ITEM, 404, BINDING_404),
+        hit("PUT", OLDEST_ITEM, 201, binding(state="Creating"), {"Azure-AsyncOperation": OPERATION}, sent=PUT_BODY),
+        hit("GET", OPERATION, 200, op_status("Succeeded")),
+        hit("GET", OLDEST_ITEM, 200, binding(etag="2")),
+    ],
+    "list_lagging_cloud": [
+        hit("GET", f"{BINDINGS}?{API}", 400, not_offered(BINDINGS_API_VERSION, ["2026-04-01"])),
+        hit("GET", f"{BINDINGS}?api-version=2026-04-01", 200, {
+            "value": [binding()], "nextLink": f"{BINDINGS}?api-version=2026-04-01&$skipToken=Mg%3D%3D"}),
+        hit("GET", f"{BINDINGS}?api-version=2026-04-01&$skipToken=Mg%3D%3D", 200, {
+            "value": [binding(name="identitybinding2", client_id="a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d")]}),
+    ],
+    "show_managed_by_no_preview": [
+        hit("GET", PREVIEW_ITEM, 400, not_offered(BINDINGS_PREVIEW_API_VERSION, GA_VERSIONS)),
+    ],
+    "update_no_preview": [
+        hit("GET", PREVIEW_ITEM, 400, not_offered(BINDINGS_PREVIEW_API_VERSION, GA_VERSIONS)),
+    ],
+    "create_subjects_older_preview": [  # allowedSubjects came in 2026-05-02-preview: an older preview serves
+        hit("GET", f"{BINDINGS}/{NAME}?{PREVIEW}", 400, not_offered(
+            BINDINGS_PREVIEW_API_VERSION, [*GA_VERSIONS, "2026-04-02-preview", "2026-06-02-preview"])),
+        hit("GET", OLDER_PREVIEW_ITEM, 404, BINDING_404),
+        hit("PUT", OLDER_PREVIEW_ITEM, 201, binding(state="Creating", subjects=OLD_SUBJECTS),
+            {"Azure-AsyncOperation": OPERATION}, sent={"properties": {"managedIdentity": {"resourceId": IDENTITY_ID},
+                                                                      "allowedSubjects": OLD_SUBJECTS}}),
+        hit("GET", OPERATION, 200, op_status("Succeeded")),
+        hit("GET", OLDER_PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="2")),
+    ],
+    "update_subjects_only_preview": [  # managedBy cannot be read here; allowedSubjects can
+        hit("GET", PREVIEW_ITEM, 400, not_offered(BINDINGS_PREVIEW_API_VERSION, [*GA_VERSIONS, "2026-06-02-preview"])),
+        hit("GET", OLDER_PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="1")),
+        hit("PUT", OLDER_PREVIEW_ITEM, 200, binding(subjects=NEW_SUBJECTS, etag="2"), sent=UPDATE_BODY),
+    ],
+    "show_bad_request_no_versions": [  # a 400 that names no versions is the service's answer, not retried
+        hit("GET", ITEM, 400, error("InvalidParameter", "The request is invalid.")),
+    ],
+}
+
 CASSETTES = {
     # Nothing may be sent: any request fails playback.
     "no_requests": [],
@@ -395,6 +468,7 @@ CASSETTES = {
         hit("GET", PREVIEW_ITEM, 200, binding(subjects=NEW_SUBJECTS, etag="3")),
     ],
     **FLEET_MANAGED,
+    **API_VERSION_FALLBACK,
     "update_precondition_failed": [
         hit("GET", PREVIEW_ITEM, 200, binding(subjects=OLD_SUBJECTS, etag="1")),
         hit("PUT", PREVIEW_ITEM, 412, error(

@@ -18,6 +18,8 @@ BINDINGS_API_VERSIONS = frozenset([
     "2026-04-02-preview", "2026-05-02-preview", "2026-06-02-preview", "2026-07-02-preview",
     "2026-08-02-preview",
 ])
+# managed clusters' GA versions from before identity bindings (a lagging region still offers these)
+OLDER_CLUSTERS_API_VERSIONS = ("2025-10-01", "2026-01-01", "2026-02-01", "2026-03-01")
 OPERATION_API_VERSION = "2016-03-30"
 _API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
@@ -52,12 +54,25 @@ class ArmRoutes:
         return world
 
     def _check_bindings_api_version(self, query):
+        offered = self.settings.offered_api_versions
+        self._check_offered(query, "managedClusters/identityBindings",
+                            BINDINGS_API_VERSIONS if offered is None else frozenset(offered))
+
+    def _check_clusters_api_version(self, query):
+        self._check_api_version(query)
+        offered = self.settings.offered_api_versions
+        if offered is not None:
+            ga = {v for v in offered if not v.endswith("-preview")}
+            self._check_offered(query, "managedClusters", frozenset(ga | set(OLDER_CLUSTERS_API_VERSIONS)))
+
+    @staticmethod
+    def _check_offered(query, resource_type, offered):
         version = query["api-version"]
-        if version not in BINDINGS_API_VERSIONS:
+        if version not in offered:
             raise ArmError(400, "NoRegisteredProviderFound",
                            f"No registered resource provider found for location '{LOCATION}' and API version "
-                           f"'{version}' for type 'managedClusters/identityBindings'. The supported api-versions "
-                           f"are '{', '.join(sorted(BINDINGS_API_VERSIONS))}'.")
+                           f"'{version}' for type '{resource_type}'. The supported api-versions "
+                           f"are '{', '.join(sorted(offered))}'. The supported locations are '{LOCATION}'.")
 
     def _check_api_version(self, query):
         if not _API_VERSION_RE.match(query["api-version"]):
@@ -85,14 +100,14 @@ class ArmRoutes:
 
     def _do_cluster(self, method, args, query, body, fault):
         self._only(method, "GET")
-        self._check_api_version(query)
+        self._check_clusters_api_version(query)
         sub, rg, name = args
         world = self._check_cluster(sub, rg, name)
         return _Response(200, copy.deepcopy(world.clusters[(rg.lower(), name.lower())]))
 
     def _do_clusters(self, method, args, query, body, fault):
         self._only(method, "GET")
-        self._check_api_version(query)
+        self._check_clusters_api_version(query)
         sub, rg = args
         world = self._check_group(sub, rg)
         items = [c for (g, _), c in sorted(world.clusters.items()) if g == rg.lower()]
@@ -100,7 +115,7 @@ class ArmRoutes:
 
     def _do_clusters_sub(self, method, args, query, body, fault):
         self._only(method, "GET")
-        self._check_api_version(query)
+        self._check_clusters_api_version(query)
         (sub,) = args
         world = self._check_subscription(sub)
         items = [c for _, c in sorted(world.clusters.items())]

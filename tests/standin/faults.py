@@ -84,6 +84,10 @@ class Settings:
         self.read_throttling = False
         self.read_bucket_capacity = 250    # reads a full bucket holds
         self.read_bucket_refill = 25.0     # reads per second added back
+        # api-versions of identity bindings this "region" offers (None: every one the service has), as a
+        # sovereign cloud the preview has not reached, or one that lags behind the newest GA; managed
+        # clusters are then offered the GA ones of these plus the older GA versions (arm_routes.py)
+        self.offered_api_versions = None
         # Azure Resource Graph (arg_routes.py)
         self.arg_forbidden = False         # every query answers 403 AuthorizationFailed
         self.arg_max_rows = 1000           # rows per page at most (ARG's own limit is 1000)
