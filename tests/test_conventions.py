@@ -21,6 +21,12 @@ _TAG = re.compile(r"<[^\n>]+>")  # what azdev takes for an HTML tag
 @pytest.fixture(scope="module")
 def loaded():
     """(command table of the group, {name: help file}) as `az aks identity-binding ... -h` loads them."""
+    commands, helps, _ = load_group()
+    return commands, helps
+
+
+def load_group():
+    """(command table of the group, {name: help file}, {name: argparse parser of the command})."""
     from knack.events import EVENT_INVOKER_POST_CMD_TBL_CREATE, EVENT_INVOKER_PRE_CMD_TBL_CREATE
     from azure.cli.core import get_default_cli
     from azure.cli.core.commands import register_cache_arguments
@@ -53,15 +59,16 @@ def loaded():
     commands = {name: cmd for name, cmd in loader.command_table.items() if name.startswith(GROUP + " ")}
 
     help_ctx = cli.help_cls(cli)
-    helps = {}
+    helps, parsers = {}, {}
     group_parser = invoker.parser.subparsers[tuple(GROUP.split())]
     for name in [GROUP, *commands]:
         parser = group_parser if name == GROUP else group_parser.choices[name.split()[-1]]
+        parsers[name] = parser
         help_ctx.update_loaders_with_help_file_contents(name.split())
         cls = CliGroupHelpFile if name == GROUP else CliCommandHelpFile
         helps[name] = cls(help_ctx, name, parser)
         helps[name].load(parser)
-    return commands, helps
+    return commands, helps, parsers
 
 
 @pytest.fixture(scope="module")

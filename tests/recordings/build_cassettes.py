@@ -7,7 +7,7 @@ IDENTITY_API_VERSION, all from azext_identitybinding.constants) and from what th
 reference notes): PUT -> 201 with only Azure-AsyncOperation, polled InProgress -> Succeeded, then
 GET; DELETE -> 202 with only Location, polled 202 -> 204; list pages joined by nextLink; errors
 in the ARM {"error": {"code", "message"}} shape. Recording against a real subscription
-(IB_RECORD=1, see README) overwrites them with real, scrubbed traffic.
+(IB_RECORD=1, see docs/testing.md) overwrites them with real, scrubbed traffic.
 
 Versions and names fixed by Azure (api-versions, the FIC name, annotation keys, ...) come from
 azext_identitybinding.constants, so the cassettes cannot drift from what the extension sends.
