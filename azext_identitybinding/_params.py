@@ -34,7 +34,8 @@ def load_arguments(loader, _):
                        type=v.allowed_subjects_file,
                        help="JSON file with the binding's allowedSubjects (preview API): an array of at most "
                             "100 objects, each with a namespaceSelector and optionally a serviceAccountSelector; "
-                            "matchLabels are 'key=value' strings. Checked before anything is sent.")
+                            "matchLabels are 'key=value' strings. A pipe (bash process substitution) or - "
+                            "(standard input) works too. Checked before anything is sent.")
 
     with loader.argument_context("aks identity-binding update") as c:
         c.argument("allow_namespaces", options_list=["--allow-namespace"], nargs="+", action="extend",
@@ -107,7 +108,7 @@ def load_arguments(loader, _):
         c.argument("pod_files", options_list=["--pod-file"], nargs="+", action="extend", type=v.pod_file,
                    help="Manifest (YAML or JSON, several documents allowed) of the workload: a Pod, Deployment, "
                         "StatefulSet, DaemonSet, ReplicaSet, Job or CronJob. Its pod template is checked offline. "
-                        "Repeatable.")
+                        "A pipe (bash process substitution) or - (standard input) works too. Repeatable.")
 
 
 def _managed_by_arguments(loader):

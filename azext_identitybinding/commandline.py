@@ -40,7 +40,10 @@ def binding(verb, resource_group, cluster, name=None, **options):
 
 
 def show(resource_group, cluster, name):
-    return binding("show", resource_group, cluster, name)
+    # Every argument by keyword: azdev's show-command checker (run by `azdev linter` in
+    # azure-cli-extensions CI, and by scripts/azdev_checkers.sh) crashes on a call whose first
+    # positional argument is the literal 'show' and whose callee is a plain name.
+    return binding(verb="show", resource_group=resource_group, cluster=cluster, name=name)
 
 
 def list_bindings(resource_group, cluster):

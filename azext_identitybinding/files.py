@@ -10,39 +10,30 @@ import stat
 KIB = 1024
 MAX_DEPTH = 64             # nesting of JSON arrays/objects, YAML sequences/mappings
 MAX_YAML_NODES = 100_000   # YAML nodes with every alias expanded ("billion laughs" is refused)
+READ_SECONDS = 5.0         # how long a pipe, FIFO or device may take to deliver all of its content
+STDIN = "-"
 _BOM = b"\xef\xbb\xbf"
+_FD_PATHS = ("/dev/fd/", "/proc/self/fd/")
 
 
 class InputFileError(ValueError):
     """A file that cannot be used; str() is a complete user-facing message."""
 
 
-def read_text(path, what, max_bytes):
-    """The UTF-8 text (BOM allowed) of the regular file at `path`, at most max_bytes long.
+def read_text(path, what, max_bytes, streams=True, seconds=READ_SECONDS):
+    """The UTF-8 text (BOM allowed) at `path`, at most max_bytes long.
 
-    Devices, FIFOs and sockets are refused before they are opened for reading (`/dev/zero` never
-    ends, a FIFO may never answer), and no more than max_bytes + 1 bytes are ever read."""
+    A regular file is read at once. With `streams`, so are a FIFO, a pipe (bash's `<(...)` gives
+    /dev/fd/N), a character device and `-` (standard input): at most max_bytes + 1 bytes, within
+    `seconds`, so `/dev/zero` is refused as too large at once and a FIFO nobody writes to is refused
+    after `seconds` instead of hanging. Without `streams` (a file another library reads again by its
+    path, such as a kubeconfig) only a regular file is accepted."""
     shown = repr(path)
     try:
-        info = os.stat(os.path.expanduser(path))
-        if stat.S_ISDIR(info.st_mode):
-            raise InputFileError(f"{what} {shown} is a directory; give the path of a file.")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputFileError(f"{what} {shown} is not a regular file (a device, FIFO or socket); "
-                                 "save the content to a file and give its path.")
-        if info.st_size > max_bytes:
-            raise InputFileError(f"{what} {shown} is {info.st_size:,} bytes; the limit is {max_bytes:,} bytes.")
-        fd = os.open(os.path.expanduser(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between stat and open
-                raise InputFileError(f"{what} {shown} is not a regular file; save the content to a file.")
-            data = os.read(fd, max_bytes + 1)
-            more = len(data) <= max_bytes and os.read(fd, 1)
-        finally:
-            os.close(fd)
+        data = _read_bytes(path, what, max_bytes, streams=streams, seconds=seconds)
     except OSError as ex:
         raise InputFileError(f"cannot read {what} {shown}: {ex.strerror or ex}.") from None
-    if len(data) > max_bytes or more:  # grew after stat
+    if len(data) > max_bytes:
         raise InputFileError(f"{what} {shown} is larger than the limit of {max_bytes:,} bytes.")
     skipped = len(_BOM) if data.startswith(_BOM) else 0
     try:
@@ -51,6 +42,119 @@ def read_text(path, what, max_bytes):
         offset = ex.start + skipped
         raise InputFileError(f"{what} {shown} is not UTF-8 text: the byte 0x{data[offset]:02x} at offset "
                              f"{offset} cannot be decoded. Save the file as UTF-8.") from None
+
+
+def _read_bytes(path, what, max_bytes, *, streams, seconds):
+    """At most max_bytes + 1 bytes of the file; OSError for what the system refuses."""
+    shown = repr(path)
+    inherited = _inherited_fd(path) if streams else None
+    if inherited is not None:
+        # `-` and /dev/fd/N name a descriptor az was given: read a duplicate of it. (Opening
+        # /dev/fd/N anew would, for a pipe whose writer has already finished, never report the end.)
+        if inherited == 0 and os.isatty(0):
+            raise InputFileError(f"{what} {shown} is standard input, which is a terminal; pipe the content "
+                                 "in (... | az ...) or give the path of a file.")
+        fd = os.dup(inherited)
+    else:
+        info = os.stat(os.path.expanduser(path))
+        _refuse_kind(info, what, shown, streams)
+        if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+            raise InputFileError(f"{what} {shown} is {info.st_size:,} bytes; the limit is {max_bytes:,} bytes.")
+        # Non-blocking: opening a FIFO for reading would otherwise wait, without limit, for a writer.
+        fd = os.open(os.path.expanduser(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)  # what was opened, which may differ from what was stat()ed
+        _refuse_kind(info, what, shown, streams)
+        if stat.S_ISREG(info.st_mode):
+            return _read_regular(fd, max_bytes)
+        return _read_stream(fd, what, shown, max_bytes, seconds)
+    finally:
+        os.close(fd)
+
+
+def _inherited_fd(path):
+    """The descriptor number `path` names (`-` is 0, /dev/fd/N is N) if it is open, else None."""
+    if path == STDIN:
+        number = 0
+    elif path.startswith(_FD_PATHS) and path.rsplit("/", 1)[1].isdigit():
+        number = int(path.rsplit("/", 1)[1])
+    else:
+        return None
+    try:
+        os.fstat(number)
+    except OSError:
+        return None if path != STDIN else number  # a closed stdin fails on os.dup with a clear error
+    return number
+
+
+def _refuse_kind(info, what, shown, streams):
+    if stat.S_ISDIR(info.st_mode):
+        raise InputFileError(f"{what} {shown} is a directory; give the path of a file.")
+    if stat.S_ISREG(info.st_mode):
+        return
+    if not streams:
+        raise InputFileError(f"{what} {shown} is not a regular file (a device, FIFO or socket), and it is read "
+                             "more than once; save the content to a file and give its path.")
+    if stat.S_ISSOCK(info.st_mode) or not _can_wait():
+        raise InputFileError(f"{what} {shown} is not a regular file, a pipe or a device that can be read "
+                             "with a time limit here; save the content to a file and give its path.")
+
+
+def _can_wait():
+    import select
+    return hasattr(os, "O_NONBLOCK") and hasattr(select, "select")
+
+
+def _read_regular(fd, max_bytes):
+    data = os.read(fd, max_bytes + 1)
+    while data and len(data) <= max_bytes:  # os.read may return less than asked (network file systems)
+        more = os.read(fd, max_bytes + 1 - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _read_stream(fd, what, shown, max_bytes, seconds):
+    """Read a pipe, FIFO or device until its end, max_bytes + 1 bytes or `seconds`, whichever is first.
+
+    Every read waits in select() first: a FIFO that no writer has opened yet reads as empty (not
+    as "would block") when opened non-blocking, and select() reports it readable only once a
+    writer has written or come and gone."""
+    import fcntl
+    import select
+    import time
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)  # shared with az's own descriptor if inherited
+    try:
+        deadline = time.monotonic() + seconds
+        chunks, size = [], 0
+        while size <= max_bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not _wait_readable(select, fd, remaining):
+                got = f"sent {size:,} bytes but did not end" if size else "sent nothing"
+                raise InputFileError(f"{what} {shown} {got} within {seconds:g} seconds (a pipe or FIFO that "
+                                     "nothing writes to, or that is never closed?); make sure the writer "
+                                     "finishes, or save the content to a file and give its path.")
+            try:
+                chunk = os.read(fd, max_bytes + 1 - size)
+            except BlockingIOError:  # woken, but another reader took the data first
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+
+
+def _wait_readable(select, fd, seconds):
+    if hasattr(select, "poll"):  # no FD_SETSIZE limit on the descriptor number
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(seconds * 1000))
+    return bool(select.select([fd], [], [], seconds)[0])
 
 
 # -- JSON --------------------------------------------------------------------------------------------

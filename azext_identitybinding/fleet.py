@@ -10,6 +10,11 @@ pool, paced by each subscription's ARM read budget (pacing.py) within FLEET_TIME
 A cluster or subscription that cannot be read is recorded, never skipped silently: a scan with
 `unreadable` or `unreadable_subscriptions` entries is an incomplete answer, and the credential
 clean-up treats it as a reason to keep the credential.
+
+Resource Graph is an index: it shows a new cluster seconds to minutes after ARM has it. That is fine
+for a view, not for a destructive decision, so before the credential clean-up deletes anything, each
+scanned subscription's clusters are listed from ARM itself and those the index missed are scanned too
+(add_unindexed_clusters).
 """
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -25,6 +30,7 @@ logger = get_logger(__name__)
 # subscription need about 70 s at the documented 25 reads/s); a read not sent by then is "unreadable".
 FLEET_TIME_LIMIT = 20 * 60
 GRAPH_SUBSCRIPTION_BATCH = 1000  # Resource Graph takes at most 1,000 subscriptions a query
+LIST_WORKERS = 8                 # subscriptions whose clusters are listed from ARM at the same time
 ARG = "Azure Resource Graph"
 PER_SUBSCRIPTION = "per-subscription listing"
 
@@ -37,6 +43,7 @@ class ScanResult:
     unreadable_subscriptions: list = field(default_factory=list)  # [{"subscription", "name", "error"}]
     subscriptions: list = field(default_factory=list)             # the subscription ids scanned
     discovery: str = PER_SUBSCRIPTION
+    cluster_keys: set = field(default_factory=set)                # _cluster_key of every cluster looked at
 
     @property
     def complete(self):
@@ -100,19 +107,33 @@ def discover(client, subscriptions, resource_group=None):
             logger.warning("Found %d cluster(s) in %d subscription(s) with Azure Resource Graph.", len(refs),
                            len(wanted))
             return refs, [], ARG
-    refs, unreadable = [], []
     if len(wanted) == 1:  # one subscription: its errors are the command's (a missing -g is exit 3, as before)
         sub = next(iter(wanted))
         return [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)], [], PER_SUBSCRIPTION
-    for sub in subscriptions:
-        try:
-            refs += [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)]
-        except (AzCLIError, AzureError) as ex:
-            unreadable.append({"subscription": sub, "name": "", "error": f"its clusters could not be listed: {ex}"})
+    refs, unreadable = list_each(client, subscriptions, resource_group)
     if len(wanted) > 1:
         logger.warning("Listed the clusters of %d subscription(s) from ARM, one subscription at a time.",
                        len(wanted))
     return refs, unreadable, PER_SUBSCRIPTION
+
+
+def list_each(client, subscriptions, resource_group=None):
+    """(cluster refs, unreadable subscriptions) from ARM's own list of each subscription (all pages),
+    the subscriptions listed concurrently; refs in the order of `subscriptions`."""
+    from azure.cli.core.azclierror import AzCLIError
+    from azure.core.exceptions import AzureError
+
+    def listed(sub):
+        try:
+            return [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)], None
+        except (AzCLIError, AzureError) as ex:
+            return [], {"subscription": sub, "name": "", "error": f"its clusters could not be listed: {ex}"}
+
+    if not subscriptions:
+        return [], []
+    with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(subscriptions))) as pool:
+        answers = list(pool.map(listed, subscriptions))
+    return [ref for refs, _ in answers for ref in refs], [failed for _, failed in answers if failed]
 
 
 def _interleaved(refs):
@@ -161,7 +182,7 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
                 on_progress(done, len(refs))
     bindings = sorted(found_by_id.values(), key=lambda b: b.get("id", "").lower())
     unreadable.sort(key=lambda u: (u["subscription"], u["resourceGroup"].lower(), u["cluster"].lower()))
-    return ScanResult(bindings, unreadable, len(refs))
+    return ScanResult(bindings, unreadable, len(refs), cluster_keys={_cluster_key(ref) for ref in refs})
 
 
 def _sleep(seconds):
@@ -210,18 +231,46 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
     result.unreadable_subscriptions = unreadable_subs
     result.subscriptions = [s for s in subscriptions if s not in {u["subscription"] for u in unlisted}]
     result.discovery = how
+    _warn_gaps(pacer, unreadable_subs, result.unreadable, several=len(subscriptions) > 1)
+    return result
+
+
+def _warn_gaps(pacer, unreadable_subs, unreadable, several):
     for sub, count in sorted(pacer.throttled().items()):
         logger.warning("ARM throttled %d read(s) in subscription '%s'; they were sent again after Retry-After.",
                        count, sub)
     for item in unreadable_subs:
         named = f" ({item['name']})" if item.get("name") else ""
         logger.warning("Could not scan subscription '%s'%s: %s", item["subscription"], named, item["error"])
-    several = len(subscriptions) > 1
-    for item in result.unreadable:
+    for item in unreadable:
         where = f" in subscription '{item['subscription']}'" if several else ""
         logger.warning("Could not read cluster '%s' (resource group '%s')%s: %s", item["cluster"],
                        item["resourceGroup"], where, item["error"])
-    return result
+
+
+def add_unindexed_clusters(client, result, identity_id):
+    """Before a destructive step: list the clusters of every subscription `result` scanned from ARM itself
+    (one paged list each: authoritative, no index lag), scan those Resource Graph did not return, and add
+    what that finds (bindings, unreadable clusters and subscriptions) to `result`. How many clusters it
+    added; 0 without a request when the clusters already came from ARM's lists."""
+    if result.discovery != ARG or not result.subscriptions:
+        return 0
+    listed, unlisted = list_each(client, result.subscriptions)
+    missed = [ref for ref in listed if _cluster_key(ref) not in result.cluster_keys]
+    pacer = _pacer()
+    extra = scan(client, missed, identity_id, pacer=pacer)
+    found = {str(b.get("id", "")).lower(): b for b in result.bindings + extra.bindings}
+    result.bindings = sorted(found.values(), key=lambda b: b.get("id", "").lower())
+    result.unreadable = sorted(result.unreadable + extra.unreadable,
+                               key=lambda u: (u["subscription"], u["resourceGroup"].lower(), u["cluster"].lower()))
+    result.unreadable_subscriptions += unlisted
+    result.clusters += extra.clusters
+    result.cluster_keys |= extra.cluster_keys
+    logger.warning("Listed the clusters of %d subscription(s) from ARM before deleting the credential (Resource "
+                   "Graph can lag behind a new cluster): %d cluster(s) it had not returned were scanned too.",
+                   len(result.subscriptions), extra.clusters)
+    _warn_gaps(pacer, unlisted, extra.unreadable, several=True)
+    return extra.clusters
 
 
 def describe_gaps(result):
@@ -249,6 +298,9 @@ def cleanup_fic(client, identity_id, deleted_binding_id=None):
     # every subscription the login can see, and (as before) the current one and the identity's own
     result = scan_subscriptions(client, None, identity_id,
                                 also=[client.subscription_id, ids.parse(identity_id).subscription])
+    if result.complete and not _others(result, deleted_binding_id):
+        # about to delete: the clusters an index had not shown yet count too
+        report["clustersAddedFromArm"] = add_unindexed_clusters(client, result, identity_id)
     report["clustersScanned"] = result.clusters
     report["subscriptionsScanned"] = len(result.subscriptions)
     report["discovery"] = result.discovery
@@ -257,7 +309,7 @@ def cleanup_fic(client, identity_id, deleted_binding_id=None):
         report["unreadableClusters"] = [f"/subscriptions/{u['subscription']}/resourceGroups/{u['resourceGroup']}/"
                                         f"providers/Microsoft.ContainerService/managedClusters/{u['cluster']}"
                                         for u in result.unreadable]
-    others = [b["id"] for b in result.bindings if not same_resource(b.get("id"), deleted_binding_id)]
+    others = _others(result, deleted_binding_id)
     report["bindings"] = others
     if others:
         report["reason"] = (f"{len(others)} other binding(s) still use the identity: {', '.join(others)}. "
@@ -275,7 +327,13 @@ def cleanup_fic(client, identity_id, deleted_binding_id=None):
         return report
     client.delete_fic(identity_id)
     report["deleted"] = True
+    found_with = result.discovery + (" and ARM's list of each subscription" if result.discovery == ARG else "")
     report["reason"] = (f"no binding of the identity was found on the {result.clusters} clusters of the "
                         f"{len(result.subscriptions)} subscription(s) visible to this login (found with "
-                        f"{result.discovery}). Subscriptions this login cannot see could not be scanned.")
+                        f"{found_with}). Subscriptions this login cannot see could not be scanned.")
     return report
+
+
+def _others(result, deleted_binding_id):
+    """The ids of the bindings found, except the one just deleted."""
+    return [b["id"] for b in result.bindings if not same_resource(b.get("id"), deleted_binding_id)]

@@ -6,7 +6,7 @@ change which resource a request reaches (HTTP clients and servers resolve dot se
 `%2E%2E` is decoded back to `..` on the way), so it is refused here, never sent.
 
 azure-mgmt-core's `parse_resource_id` is not used: it accepts `..` and `%2f` as names and does
-not understand `//`, so it could not be the checked place (see README, "Security").
+not understand `//`, so it could not be the checked place (see docs/security.md).
 """
 import re
 from collections import namedtuple

@@ -42,7 +42,9 @@ def check_kubeconfig(kubeconfig):
         if not os.path.exists(os.path.expanduser(path)):
             raise KubeConfigError(f"no kubeconfig file at {path!r}.")
         try:
-            files.load_yaml_documents(files.read_text(path, "the kubeconfig", MAX_KUBECONFIG_BYTES), repr(path))
+            # not streams: the Kubernetes client reads the file again by its path, so a pipe would be empty
+            text = files.read_text(path, "the kubeconfig", MAX_KUBECONFIG_BYTES, streams=False)
+            files.load_yaml_documents(text, repr(path))
         except files.InputFileError as ex:
             raise KubeConfigError(str(ex)) from None
 

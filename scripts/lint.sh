@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Style checks as `azdev style` runs them on an extension: pylint with azdev's ext_pylintrc on the
 # package, flake8 with azdev's ext.flake8 on the package, the tests, the benchmark and (beyond what
-# azdev lints, which skips scripts/ and docs/) our scripts. Exits non-zero on any finding.
+# azdev lints, which skips scripts/ and docs/) our scripts, then azdev linter's own pylint checkers
+# (scripts/azdev_checkers.sh). Exits non-zero on any finding.
 #
 #   bash scripts/lint.sh
 #
@@ -31,12 +32,17 @@ echo "== pylint --rcfile=$CONFIG/ext_pylintrc azext_identitybinding"
 echo "== flake8 --append-config=$CONFIG/ext.flake8 azext_identitybinding tests bench scripts setup.py"
 "$VENV/bin/python" -m flake8 --statistics --append-config="$CONFIG/ext.flake8" \
   azext_identitybinding tests bench scripts setup.py || status=1
+# `azdev linter` (PR mode, as azure-cli-extensions CI runs it) ends with azdev's own pylint checkers;
+# one crashing on our code fails that CI as surely as a finding does.
+LINT_VENV="$VENV" bash "$ROOT/scripts/azdev_checkers.sh" azext_identitybinding || status=1
 
 if [ "$status" -eq 0 ]; then
-  echo "lint: OK, pylint and flake8 found nothing."
+  echo "lint: OK, pylint, flake8 and azdev's pylint checkers found nothing."
 else
   cat >&2 <<'EOF'
 lint: FAILED. Each finding above is FILE:LINE:COLUMN: CODE message.
+  azdev's checkers: a finding (E5001 show-command) or a crash (astroid error, with a traceback);
+  either would fail `azdev linter` in azure-cli-extensions CI. Change the call's shape.
   pylint: the code's name is in brackets; `.venv-lint/bin/pylint --help-msg=NAME` explains it.
   flake8: E/W are pycodestyle, F pyflakes; the counts per code close its list.
 Fix the code. Only where a rule cannot apply, disable it on that line with

@@ -4,7 +4,7 @@ Playback (the default): requests must match a recorded interaction (method, sche
 query); each recorded response is served once, in order, so repeated LRO polls replay as they
 happened. Login is faked, sleeps are recorded instead of slept, and nothing reaches the network.
 
-Re-recording (IB_RECORD=1, see README): the same tests talk to real ARM with your `az login`;
+Re-recording (IB_RECORD=1, see docs/testing.md): the same tests talk to real ARM with your `az login`;
 the cassettes are rewritten with tokens removed and your subscription, tenant and resource
 names replaced by the placeholders below.
 """

@@ -21,6 +21,12 @@ _TAG = re.compile(r"<[^\n>]+>")  # what azdev takes for an HTML tag
 @pytest.fixture(scope="module")
 def loaded():
     """(command table of the group, {name: help file}) as `az aks identity-binding ... -h` loads them."""
+    commands, helps, _ = load_group()
+    return commands, helps
+
+
+def load_group():
+    """(command table of the group, {name: help file}, {name: argparse parser of the command})."""
     from knack.events import EVENT_INVOKER_POST_CMD_TBL_CREATE, EVENT_INVOKER_PRE_CMD_TBL_CREATE
     from azure.cli.core import get_default_cli
     from azure.cli.core.commands import register_cache_arguments
@@ -53,15 +59,16 @@ def loaded():
     commands = {name: cmd for name, cmd in loader.command_table.items() if name.startswith(GROUP + " ")}
 
     help_ctx = cli.help_cls(cli)
-    helps = {}
+    helps, parsers = {}, {}
     group_parser = invoker.parser.subparsers[tuple(GROUP.split())]
     for name in [GROUP, *commands]:
         parser = group_parser if name == GROUP else group_parser.choices[name.split()[-1]]
+        parsers[name] = parser
         help_ctx.update_loaders_with_help_file_contents(name.split())
         cls = CliGroupHelpFile if name == GROUP else CliCommandHelpFile
         helps[name] = cls(help_ctx, name, parser)
         helps[name].load(parser)
-    return commands, helps
+    return commands, helps, parsers
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +163,50 @@ def test_options_stay_what_they_were(loaded):
         ["--include-sa", "--include-service-accounts"]
     assert _options(commands[f"{GROUP} update"].arguments["allow_service_account_labels"]) == \
         ["--allow-sa-label", "--allow-service-account-label"]
+
+
+# == azdev linter's own pylint checkers ===========================================================
+# After its rules, `azdev linter` runs the pylint plugins in azdev/operations/linter/pylint_checkers;
+# a finding or a plugin crash fails azure-cli-extensions CI. scripts/azdev_checkers.sh runs them as
+# azdev does (scripts/lint.sh calls it); the first test holds the one call shape we know they trip
+# on even where the lint virtualenv is not built.
+
+def _show_calls_azdev_trips_on(tree):
+    import ast
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == "show"):
+            continue
+        if not isinstance(node.func, ast.Attribute):
+            yield node.lineno, "the callee is a plain name: azdev's show-command checker crashes on it"
+        elif node.func.attr in ("command", "custom_command"):
+            yield node.lineno, "a show command must be registered with show_command or custom_show_command"
+
+
+def test_no_call_shape_that_fails_azdevs_show_command_checker():
+    import ast
+    bad = [f"{path.relative_to(ROOT)}:{line}: {why}" for path in sorted((ROOT / "azext_identitybinding").rglob("*.py"))
+           for line, why in _show_calls_azdev_trips_on(ast.parse(path.read_text(encoding="utf-8")))]
+    assert not bad, "\n".join(bad)
+
+
+def _run_azdev_checkers(*paths):
+    import subprocess
+    if not (ROOT / ".venv-lint" / "bin" / "python").exists():
+        pytest.skip("no .venv-lint: `bash scripts/lint.sh` makes it (CI runs it)")
+    return subprocess.run(["bash", str(ROOT / "scripts" / "azdev_checkers.sh"), *map(str, paths)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.subprocess
+def test_azdevs_checkers_pass_on_the_package_and_fail_on_the_shape_that_crashes_them(tmp_path):
+    done = _run_azdev_checkers("azext_identitybinding")
+    assert done.returncode == 0, done.stdout + done.stderr
+    package = tmp_path / "azext_sample"
+    package.mkdir()
+    (package / "__init__.py").write_text('def binding(verb):\n    return verb\n\n\nVALUE = binding("show")\n')
+    crashed = _run_azdev_checkers(package)
+    assert crashed.returncode != 0 and "AstroidError" in crashed.stdout + crashed.stderr, crashed
+    (package / "__init__.py").write_text("def load(g):\n    g.custom_command('show', 'show_thing')\n")
+    flagged = _run_azdev_checkers(package)
+    assert flagged.returncode != 0 and "show-command" in flagged.stdout, flagged

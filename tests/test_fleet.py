@@ -348,6 +348,24 @@ def test_cleanup_fic_keeps_the_credential_a_third_subscription_uses():
     assert r.all_played
 
 
+def sequence(r):
+    """(method, what) of every request in the order sent: the credential, the subscriptions, Resource
+    Graph, a subscription's cluster list (with its page) or a cluster's bindings."""
+    def what(url):
+        path = url.split("?")[0]
+        if FIC in path:
+            return "fic"
+        if GRAPH in path:
+            return "graph"
+        if path.endswith("/identityBindings"):
+            return "bindings " + path.split("/managedClusters/")[1].split("/")[0]
+        if path.endswith("/managedClusters"):
+            return "clusters " + path.split("/subscriptions/")[1].split("/")[0][:1] + (
+                " page 2" if "skipToken" in url else "")
+        return path.rsplit("/", 1)[-1]
+    return [(m, what(u)) for m, u, _ in r.requests]
+
+
 def test_cleanup_fic_over_every_subscription_deletes_when_nothing_is_bound():
     r = az("cleanup_fic_all_subscriptions_deletes", "cleanup-fic", "--managed-identity-resource-id", IDENTITY_ID,
            "--yes")
@@ -355,7 +373,36 @@ def test_cleanup_fic_over_every_subscription_deletes_when_nothing_is_bound():
     assert len(fic_deletes(r)) == 1 and r.requests[-1][0] == "DELETE"
     out = r.json()
     assert out["deleted"] is True and out["subscriptionsScanned"] == 2 and out["discovery"] == "Azure Resource Graph"
+    assert out["clustersAddedFromArm"] == 0 and out["clustersScanned"] == 2
+    assert "found with Azure Resource Graph and ARM's list of each subscription" in out["reason"]
     assert "cannot see could not be scanned" in out["reason"]
+    # Resource Graph's clusters scanned first; ARM's list of each subscription before the credential is re-read
+    assert sequence(r)[:3] == [("GET", "fic"), ("GET", "subscriptions"), ("POST", "graph")]
+    assert sorted(sequence(r)[3:5]) == [("GET", "bindings c1"), ("GET", "bindings c6")]
+    assert sorted(sequence(r)[5:7]) == [("GET", "clusters 0"), ("GET", "clusters 3")]
+    assert sequence(r)[7:] == [("GET", "fic"), ("DELETE", "fic")]
+    assert "0 cluster(s) it had not returned were scanned too" in r.err
+    assert r.all_played
+
+
+def test_cleanup_fic_keeps_it_for_a_cluster_resource_graph_has_not_indexed_yet():
+    r = az("cleanup_fic_index_lag_keeps", "cleanup-fic", "--managed-identity-resource-id", IDENTITY_ID, "--yes")
+    assert r.exit_code == 0, r
+    assert fic_deletes(r) == [] and [m for m, _, _ in r.requests] == ["GET", "GET", "POST"] + ["GET"] * 6
+    # Resource Graph was asked about both subscriptions; it returned c1 and c6 only
+    assert [body["subscriptions"] for body in graph_bodies(r)] == [[SUB, SUB3]]
+    assert all(body is None for m, _, body in r.requests if m == "GET")
+    steps = sequence(r)
+    assert sorted(steps[5:8]) == [("GET", "clusters 0"), ("GET", "clusters 3"), ("GET", "clusters 3 page 2")]
+    assert steps[8] == ("GET", "bindings c7")  # only the cluster the index missed is read again
+    out = r.json()
+    assert out["deleted"] is False and out["clustersAddedFromArm"] == 1 and out["clustersScanned"] == 3
+    assert out["bindings"] == [f"/subscriptions/{SUB3}/resourceGroups/rg7/providers/Microsoft.ContainerService/"
+                               "managedClusters/c7/identityBindings/ib7"]
+    assert "1 other binding(s) still use the identity" in out["reason"]
+    assert ("Listed the clusters of 2 subscription(s) from ARM before deleting the credential (Resource Graph can "
+            "lag behind a new cluster): 1 cluster(s) it had not returned were scanned too.") in r.err
+    assert r.all_played
 
 
 def test_cleanup_fic_keeps_it_when_a_subscription_cannot_be_read():

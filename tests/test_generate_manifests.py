@@ -172,7 +172,7 @@ def test_help_states_the_namespace_rule_and_has_no_tags(capsys):
     assert "<" not in text
 
 
-# -- examples/keyvault-deployment.yaml: the README's pod, consistent with what the command emits -----
+# -- examples/keyvault-deployment.yaml: docs/keyvault.md's pod, consistent with what the command emits --
 
 EXAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / "keyvault-deployment.yaml"
 

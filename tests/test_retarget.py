@@ -60,5 +60,5 @@ def test_the_extension_refuses_what_the_builtin_command_sends(arm, states, case)
     builtin = states["builtin"].az("aks", "identity-binding", *args, env={"AZURE_HTTP_USER_AGENT": tag + "/core"})
     if "identity-binding" in builtin.words and "is misspelled or not recognized" in builtin.words:
         pytest.skip("this azure-cli has no built-in `az aks identity-binding` (before 2.89)")
-    # The built-in command re-targets the request: measured, so the README's claim stays true.
+    # The built-in command re-targets the request: measured, so docs/security.md's claim stays true.
     assert (method, path) in _sent(arm, tag + "/core"), (builtin, arm.requests())

@@ -194,6 +194,29 @@ def test_a_binding_in_a_third_subscription_keeps_the_credential(arm, az_state, _
     assert [(r["route"], r["status"]) for r in deletes] == [("fic", 200)], report
 
 
+@pytest.mark.parametrize("_", [pytest.param(None, id="index-lag", marks=_mark())])
+def test_a_cluster_resource_graph_has_not_indexed_yet_keeps_the_credential(arm, az_state, _):
+    """A cluster created a minute ago, with a binding of the identity, is not in Resource Graph yet: before
+    deleting, the clean-up lists each subscription's clusters from ARM, scans the new one, keeps the credential."""
+    world(arm, 1, bound_every=100, arg_unindexed=["new-cluster"])
+    arm.cloud.world(SUBS[0]).bindings[("tn-rg0", "tn-s0-c00")].clear()  # the one binding world() makes
+    arm.cloud.world(SUBS[1]).add_cluster("new-rg", "new-cluster")
+    binding = arm.cloud.world(SUBS[1]).add_binding("new-rg", "new-cluster", "new", IDENTITY)["id"]
+    result = run(az_state, "cleanup-fic", "--managed-identity-resource-id", IDENTITY, "--yes", "-o", "json",
+                 tag="ibtenant/lag")
+    sent = seen(arm, "ibtenant/lag")
+    report = clean(result)
+    assert result.returncode == 0, report
+    out = result.json()
+    assert out["deleted"] is False and out["clustersAddedFromArm"] == 1, report
+    assert [b.lower() for b in out["bindings"]] == [binding.lower()], report
+    assert _fic(arm) is not None and not [r for r in sent if r["method"] == "DELETE"], report
+    graph = [r for r in sent if r["route"] == "arg"]
+    assert len(graph) == 1 and sorted(graph[0]["body"]["subscriptions"]) == sorted(SUBS), report
+    assert sorted(r["path"].split("/")[2] for r in sent if r["route"] == "clusters_sub") == sorted(SUBS), report
+    assert "1 cluster(s) it had not returned were scanned too" in result.words, report
+
+
 @pytest.mark.parametrize("_", [pytest.param(None, id="unreadable-subscription", marks=_mark())])
 def test_an_unreadable_subscription_keeps_the_credential(arm, az_state, _):
     """Resource Graph forbidden and one subscription's clusters unreadable (403): the scan is incomplete,

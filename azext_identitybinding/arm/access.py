@@ -2,8 +2,7 @@
 and role definitions. Mixed into ArmClient, so they share its pipeline, paging and error mapping.
 
 Through this layer rather than the bundled azure-mgmt-authorization / azure-mgmt-keyvault SDKs: the
-same checked paths (refs.py), paging and messages as every other read, and no SDK import (see README,
-"Design").
+same checked paths (refs.py), paging and messages as every other read, and no SDK import (see docs/design.md).
 """
 from azext_identitybinding.arm import errors
 from azext_identitybinding.arm.refs import ScopeRef, resource_url, role_assignments_url, role_definition_url

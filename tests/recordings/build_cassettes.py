@@ -7,7 +7,7 @@ IDENTITY_API_VERSION, all from azext_identitybinding.constants) and from what th
 reference notes): PUT -> 201 with only Azure-AsyncOperation, polled InProgress -> Succeeded, then
 GET; DELETE -> 202 with only Location, polled 202 -> 204; list pages joined by nextLink; errors
 in the ARM {"error": {"code", "message"}} shape. Recording against a real subscription
-(IB_RECORD=1, see README) overwrites them with real, scrubbed traffic.
+(IB_RECORD=1, see docs/testing.md) overwrites them with real, scrubbed traffic.
 
 Versions and names fixed by Azure (api-versions, the FIC name, annotation keys, ...) come from
 azext_identitybinding.constants, so the cassettes cannot drift from what the extension sends.
@@ -1060,15 +1060,33 @@ SCALE_CASSETTES = {
         sub_bindings(SUB2, "rg5", "c5"),
         sub_bindings(SUB3, "rg6", "c6", [IB6]),
     ],
-    # Every visible subscription scanned (Resource Graph), nothing bound: re-read, then delete.
+    # Every visible subscription scanned (Resource Graph), nothing bound; before deleting, each
+    # subscription's clusters are listed from ARM (the same ones: nothing added); re-read, then delete.
     "cleanup_fic_all_subscriptions_deletes": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
         graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1"),
         sub_bindings(SUB3, "rg6", "c6", [binding(name="x", rg="rg6", cluster="c6", identity_id=OTHER_IDENTITY_ID)]),
+        sub_clusters(SUB, ("rg1", "c1")),
+        sub_clusters(SUB3, ("rg6", "c6")),
         hit("GET", FIC_URL, 200, FIC),
         hit("DELETE", FIC_URL, 200),
+    ],
+    # Resource Graph has not indexed c7 yet (created a minute ago in SUB3, with a binding of the identity):
+    # the scan of what it returned finds nothing, ARM's own list of SUB3 (two pages) has c7, c7 is scanned,
+    # and the credential stays: no second read of it, no DELETE.
+    "cleanup_fic_index_lag_keeps": [
+        hit("GET", FIC_URL, 200, FIC),
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        sub_bindings(SUB, "rg1", "c1"),
+        sub_bindings(SUB3, "rg6", "c6"),
+        sub_clusters(SUB, ("rg1", "c1")),
+        hit("GET", CLUSTERS.replace(SUB, SUB3), 200,
+            {"value": [sub_cluster(SUB3, "rg6", "c6")], "nextLink": CLUSTERS_PAGE2.replace(SUB, SUB3)}),
+        hit("GET", CLUSTERS_PAGE2.replace(SUB, SUB3), 200, {"value": [sub_cluster(SUB3, "rg7", "c7")]}),
+        sub_bindings(SUB3, "rg7", "c7", [binding(name="ib7", rg="rg7", cluster="c7")]),
     ],
     # A Disabled subscription, and one whose clusters cannot be listed (Resource Graph forbidden, so per
     # subscription): both named, the credential kept with doubt (exit 1).

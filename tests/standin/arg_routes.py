@@ -18,7 +18,8 @@ from those in `subscriptions`; `resourceGroup` is lower-case, as ARG returns it.
 The caller's quota: `settings.arg_quota` queries per `settings.arg_quota_window` seconds, reported on
 every answer in `x-ms-user-quota-remaining` / `x-ms-user-quota-resets-after` (hh:mm:ss); past it, 429
 RateLimiting. `settings.arg_forbidden` makes every query a 403 (a caller without ARG access, e.g. a
-policy), so that a client's fallback to per-subscription listing is exercised.
+policy), so that a client's fallback to per-subscription listing is exercised. `settings.arg_unindexed`
+names clusters ARG leaves out, as its index does for a cluster created seconds to minutes ago.
 """
 import base64
 import binascii
@@ -164,7 +165,9 @@ class ArgRoutes:
         if fmt not in ("objectArray", "table"):
             raise ArmError(400, "BadRequest", f"Unknown resultFormat {fmt!r}: 'objectArray' or 'table'.")
 
-        rows = [cluster_row(world, cluster) for world, cluster in self.cloud.clusters(subscriptions)]
+        unindexed = {str(name).lower() for name in self.settings.arg_unindexed or ()}
+        rows = [cluster_row(world, cluster) for world, cluster in self.cloud.clusters(subscriptions)
+                if cluster["name"].lower() not in unindexed]
         if order is not None:
             rows.sort(key=lambda r: str(r.get(order[0]) or "").lower(), reverse=order[1])
         fingerprint = hashlib.sha256(json.dumps([body.get("query"), sorted(s.lower() for s in subscriptions or [])])

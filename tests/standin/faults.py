@@ -91,6 +91,7 @@ class Settings:
         # Azure Resource Graph (arg_routes.py)
         self.arg_forbidden = False         # every query answers 403 AuthorizationFailed
         self.arg_max_rows = 1000           # rows per page at most (ARG's own limit is 1000)
+        self.arg_unindexed = ()            # names of clusters ARG has not indexed yet (created seconds ago)
         self.arg_quota = 15                # queries per window and user ...
         self.arg_quota_window = 5.0        # ... of this many seconds
 
