@@ -272,7 +272,8 @@ def confirm_cleanup(command_args):
 
 def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, managed_identity_resource_id=None,
                   resource_group_name=None, cluster_name=None, name=None, role_name=None,
-                  include_service_accounts=False, tenant_id=None):
+                  include_service_accounts=False, tenant_id=None, fleet_placement=None, member_selector=None,
+                  placement_rbac_only=False):
     """`name` is the identity binding to read the identity from; `role_name` names the generated objects."""
     from azext_identitybinding import rbac
     if managed_identity_resource_id or cluster_name:
@@ -285,17 +286,44 @@ def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, m
                        "system:serviceaccounts:%s), including ones created later. Prefer --service-account "
                        "NAMESPACE/NAME where you can.", namespace, namespace)
     try:
-        return rbac.generate(client_id, service_accounts or (), namespaces or (), name=role_name,
-                             include_service_accounts=include_service_accounts, tenant_id=tenant_id)
+        result = rbac.generate(client_id, service_accounts or (), namespaces or (), name=role_name,
+                               include_service_accounts=include_service_accounts, tenant_id=tenant_id)
+        return _place(result, fleet_placement, member_selector, placement_rbac_only)
     except rbac.RbacInputError as ex:  # the validators catch these first; kept as a safety net
         from azure.cli.core.azclierror import InvalidArgumentValueError
         raise InvalidArgumentValueError(str(ex)) from None
 
 
+def _place(result, name, member_selector, rbac_only):
+    """With --fleet-placement: the List plus its ClusterResourcePlacement (placement.py), and on stderr where
+    to apply it and which namespaces it takes whole."""
+    if not name:
+        return result
+    from azext_identitybinding import placement
+    placed_result, placed = placement.with_placement(result, name, member_selector or None, rbac_only)
+    where = (f"the members with the labels {placement.format_member_selector(member_selector)}" if member_selector
+             else "every member of the fleet")
+    logger.warning("Apply this List on the AKS Fleet Manager hub cluster (`%s` makes it kubectl's current "
+                   "context), not on a member: ClusterResourcePlacement '%s' then places it on %s.",
+                   commandline.fleet_get_credentials(), name, where)
+    if placed:
+        logger.warning("The placement takes namespace(s) %s WHOLE: everything in them on the hub, not only the "
+                       "service accounts and SecretProviderClasses generated here, goes to %s. Create them on the "
+                       "hub if they are missing (kubectl create namespace NAME) and keep only what every such "
+                       "member should get in them, or add --placement-rbac-only to place only the ClusterRole and "
+                       "ClusterRoleBinding.", ", ".join(placed), where)
+    left = placement.left_behind(result["items"]) if rbac_only else []
+    if left:
+        logger.warning("--placement-rbac-only: the objects generated in namespace(s) %s are not placed; get them "
+                       "onto the members another way (e.g. a placement of your own for those namespaces).",
+                       ", ".join(left))
+    return placed_result
+
+
 def generate_manifests(cmd, service_accounts=None, namespaces=None, client_id=None, tenant_id=None,
                        managed_identity_resource_id=None, resource_group_name=None, cluster_name=None, name=None,
                        role_name=None, keyvault_name=None, secrets=None, keys=None, certificates=None, spc_name=None,
-                       workload=None):
+                       workload=None, fleet_placement=None, member_selector=None, placement_rbac_only=False):
     """The RBAC, the annotated service accounts and a SecretProviderClass as one List; on stderr, the
     `kubectl patch` of the workload's pod template (secretstore.py builds both)."""
     from azext_identitybinding import rbac, secretstore
@@ -310,6 +338,7 @@ def generate_manifests(cmd, service_accounts=None, namespaces=None, client_id=No
                                       keys=keys or (), certificates=certificates or (), spc_name=spc_name)
         patches = secretstore.workload_patches(
             service_accounts or (), secretstore.parse_workload(workload) if workload else None)
+        result = _place(result, fleet_placement, member_selector, placement_rbac_only)
     except rbac.RbacInputError as ex:  # the validators catch these first; kept as a safety net
         from azure.cli.core.azclierror import InvalidArgumentValueError
         raise InvalidArgumentValueError(str(ex)) from None
