@@ -12,13 +12,14 @@ from unittest import mock
 import pytest
 
 from azext_identitybinding.check import rules
-from playback import CLUSTER, IDENTITY_ID, RG, TENANT, run
+from playback import CLUSTER, IDENTITY_ID, RG, SUB, TENANT, run
 
 CLIENT_ID = "3f2b8c4e-9a1d-4e6f-8b7a-2c5d9e0f1a3b"
 OBJECT_ID = "7c1e5a9d-2b4f-4c8e-a6d3-9f0b1e2c3d4a"
 SERVER = "https://cluster1-dns-4f2a9c1e.hcp.eastus2.azmk8s.io:443"
 BINDING = ["-g", RG, "--cluster-name", CLUSTER, "-n", "identitybinding1"]
 SA = ["--service-account", "demo/workload"]
+PREVIEW = "api-version=2026-08-02-preview"
 RBAC_FIX = (f"az aks identity-binding generate-rbac -g {RG} --cluster-name {CLUSTER} -n identitybinding1 "
             "--service-account demo/workload -o yaml | kubectl apply -f -")
 EXPECTED_SAR = {
@@ -371,6 +372,25 @@ def test_grant_missing_is_found_by_subject_access_review(kubeconfig):
     namespaced["spec"]["resourceAttributes"]["namespace"] = "demo"
     assert c.sars() == [EXPECTED_SAR, namespaced]  # cluster scope first, then the namespaced variant
     assert c.status("rbac-exposure") == "pass"
+
+
+def test_grant_missing_on_a_fleet_managed_member_is_fixed_by_a_placement_from_the_hub(kubeconfig):
+    """A binding that an AKS Fleet Manager profile manages exists on each member it selects: the grant is
+    placed from the fleet's hub (generate-manifests --fleet-placement), not applied to this member alone."""
+    c = check("check_rbac_missing_fleet_managed", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_only_failure(c, "rbac-grant")
+    assert [u for _, u, _ in c.r.requests if "/identityBindings/" in u][0].endswith(PREVIEW)  # managedBy: preview
+    hub, place = c.by["rbac-grant"]["fix"].split(" && ")
+    assert hub == f"az fleet get-credentials --subscription {SUB} -g fleet-rg -n fleet1"
+    assert place == (f"az aks identity-binding generate-manifests --managed-identity-resource-id {IDENTITY_ID} "
+                     f"--service-account demo/workload --fleet-placement use-mi-{CLIENT_ID} -o yaml | kubectl apply -f -")
+    assert "kubectl apply" in place and "generate-rbac" not in place
+    assert "profile 'profile1' of fleet 'fleet1'" in c.by["rbac-grant"]["detail"]
+
+
+def test_grant_missing_on_an_unmanaged_binding_keeps_the_per_cluster_fix(kubeconfig):
+    c = check("check_rbac_missing", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert "fleet" not in c.by["rbac-grant"]["fix"] and "fleet" not in c.by["rbac-grant"]["detail"]
 
 
 def test_rolebinding_only_is_not_honoured(kubeconfig):

@@ -48,9 +48,9 @@ def gather_arm(client, t):
     ref = BindingRef(client.subscription_id, t.resource_group, t.cluster, t.binding_name)
     reads = {"cluster": lambda: client.get_cluster(ref)}
     if t.binding_name:
-        reads["binding"] = lambda: client.get_binding(ref, missing_ok=True)
+        reads["binding"] = lambda: client.get_binding(ref, missing_ok=True, preview=True)
     else:
-        reads["bindings"] = lambda: client.list_bindings(ref)
+        reads["bindings"] = lambda: client.list_bindings(ref, preview=True)
     if t.identity_id:
         reads.update(_identity_reads(client, t.identity_id))
     if t.target_is_vault:  # needs no identity: read with the first batch

@@ -632,11 +632,13 @@ def sar_hit(allowed, reason=None, namespace=None):
 
 
 SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+# check reads the binding with the preview api-version: its managedBy says whether AKS Fleet Manager manages it
+CHECK_ITEM, CHECK_LIST = PREVIEW_ITEM, f"{BINDINGS}?{PREVIEW}"
 ALLOWED = sar_hit(True, f'RBAC: allowed by ClusterRoleBinding "{CRB_NAME}" of ClusterRole "{CRB_NAME}" to '
                         f'ServiceAccount "{SA}/{NS}"')
 CHECK_ARM = {
     "cluster": hit("GET", CLUSTER_URL, 200, managed_cluster()),
-    "binding": hit("GET", ITEM, 200, binding()),
+    "binding": hit("GET", CHECK_ITEM, 200, binding()),
     "identity": hit("GET", IDENTITY_URL, 200, IDENTITY),
     "fics": hit("GET", FICS_URL, 200, {"value": [OTHER_FIC, FIC]}),
 }
@@ -684,25 +686,25 @@ DENIED_BOTH = [sar_hit(False), sar_hit(False, namespace=NS)]
 CHECK_CASSETTES = {
     "check_all_green": check_case(),
     "check_arm_green": check_case(**ARM_ONLY),
-    "check_by_identity": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [
+    "check_by_identity": check_case({"binding": hit("GET", CHECK_LIST, 200, {"value": [
         binding(name="other", identity_id=OTHER_IDENTITY_ID, client_id="b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"),
         binding()]})}, **ARM_ONLY),
-    "check_only_binding": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [binding()]})},
+    "check_only_binding": check_case({"binding": hit("GET", CHECK_LIST, 200, {"value": [binding()]})},
                                      **ARM_ONLY),
-    "check_ambiguous_binding": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [
+    "check_ambiguous_binding": check_case({"binding": hit("GET", CHECK_LIST, 200, {"value": [
         binding(), binding(name="other", identity_id=OTHER_IDENTITY_ID)]}), "identity": None, "fics": None},
         **ARM_ONLY),
     # failure modes decided in Azure
     "check_cluster_not_found": check_case({"cluster": hit("GET", CLUSTER_URL, 404, CLUSTER_404),
-                                           "binding": hit("GET", ITEM, 404, CLUSTER_404), "identity": None,
+                                           "binding": hit("GET", CHECK_ITEM, 404, CLUSTER_404), "identity": None,
                                            "fics": None}, **ARM_ONLY),
     "check_no_workload_identity": check_case({"cluster": hit("GET", CLUSTER_URL, 200,
                                                              managed_cluster(workload_identity=False))}, **ARM_ONLY),
     "check_vnet_integration": check_case({"cluster": hit("GET", CLUSTER_URL, 200,
                                                          managed_cluster(vnet_integration=True))}, **ARM_ONLY),
-    "check_binding_missing": check_case({"binding": hit("GET", ITEM, 404, BINDING_404), "identity": None,
+    "check_binding_missing": check_case({"binding": hit("GET", CHECK_ITEM, 404, BINDING_404), "identity": None,
                                          "fics": None}, **ARM_ONLY),
-    "check_binding_failed": check_case({"binding": hit("GET", ITEM, 200, binding(state="Failed"))}, **ARM_ONLY),
+    "check_binding_failed": check_case({"binding": hit("GET", CHECK_ITEM, 200, binding(state="Failed"))}, **ARM_ONLY),
     "check_identity_recreated": check_case({"identity": hit("GET", IDENTITY_URL, 200, {
         **IDENTITY, "properties": {**IDENTITY["properties"], "clientId": "c4d5e6f7-0a1b-4c2d-8e3f-4a5b6c7d8e9f"}})},
         **ARM_ONLY),
@@ -736,6 +738,12 @@ CHECK_CASSETTES = {
     "check_rbac_missing": check_case(kube={"sar": DENIED_BOTH, "crbs": kube_hit(
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
         kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS))}),
+    # the same, on a member whose binding an AKS Fleet Manager identity binding profile manages
+    "check_rbac_missing_fleet_managed": check_case(
+        {"binding": hit("GET", CHECK_ITEM, 200, binding(managed_by=FLEET_PROFILE_ID))},
+        kube={"sar": DENIED_BOTH, "crbs": kube_hit(
+            "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+            kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS))}),
     "check_rbac_rolebinding_only": check_case(kube={"sar": [sar_hit(False), sar_hit(
         True, f'RBAC: allowed by RoleBinding "use-mi/{NS}" of ClusterRole "{CRB_NAME}" to ServiceAccount "{SA}/{NS}"',
         namespace=NS)], "crbs": kube_hit("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
