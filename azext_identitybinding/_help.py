@@ -218,9 +218,9 @@ examples:
     text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api --role-name team-a-storage -o table
   - name: Grant every service account of a namespace (broader), reading the identity by resource id.
     text: az aks identity-binding generate-rbac --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --namespace team-a -o json
-  - name: Fleet hub: place the RBAC on the members labelled env=prod.
+  - name: On a Fleet hub, place the RBAC on the members labelled env=prod.
     text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --service-account demo/web --fleet-placement use-mi-web --member-selector env=prod -o yaml | kubectl apply -f -
-  - name: Fleet hub: place the RBAC only, not the service account's namespace.
+  - name: On a Fleet hub, place the RBAC only, not the service account's namespace.
     text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --tenant-id 00000000-0000-0000-0000-000000000000 --service-account demo/web --include-sa --fleet-placement use-mi-web --placement-rbac-only -o yaml
 """
 
@@ -270,9 +270,9 @@ examples:
     text: az aks identity-binding generate-manifests -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/web --keyvault-name myVault --secret db-password/0123456789abcdef0123456789abcdef=db.txt --key signing --certificate tls -o yaml
   - name: Review the objects for two service accounts, read the identity by resource id.
     text: az aks identity-binding generate-manifests --managed-identity-resource-id {_ID} --service-account team-a/api team-b/worker --keyvault-name myVault --secret api-token --spc-name team-vault -o table
-  - name: Fleet hub: place it all on the members labelled env=prod, region=eu.
+  - name: On a Fleet hub, place it all on the members labelled env=prod, region=eu.
     text: az aks identity-binding generate-manifests --managed-identity-resource-id {_ID} --service-account demo/web --keyvault-name myVault --secret db-password --fleet-placement use-mi-web --member-selector env=prod,region=eu -o yaml | kubectl apply -f -
-  - name: Fleet hub: place only the RBAC objects, on every member.
+  - name: On a Fleet hub, place only the RBAC objects, on every member.
     text: az aks identity-binding generate-manifests --managed-identity-resource-id {_ID} --service-account demo/web --fleet-placement use-mi-web --placement-rbac-only -o yaml
 """
 

@@ -123,7 +123,9 @@ def _managed_by_arguments(loader):
             c.argument("show_managed_by", options_list=["--show-managed-by"], action="store_true",
                        help="Also read managedBy, the resource (an AKS Fleet Manager identity binding "
                             "profile) that manages the binding, with the preview api-version; null when "
-                            "nothing does. -o table adds a ManagedBy column. With --cluster-name only.")
+                            "nothing does. -o table adds a ManagedBy column. In the fleet view (list "
+                            "--managed-identity-resource-id without --cluster-name), stderr also counts the "
+                            "bindings each profile manages and the unmanaged ones.")
 
 
 def _fleet_arguments(c, v):

@@ -167,9 +167,6 @@ def validate_list(namespace):
                            "identity across the subscription.")
     if namespace.cluster_name and not namespace.resource_group_name:
         raise BadArguments("--cluster-name needs -g/--resource-group.")
-    if getattr(namespace, "show_managed_by", False) and not namespace.cluster_name:
-        raise BadArguments("--show-managed-by works with -g and --cluster-name (one cluster's bindings); for "
-                           "the bindings of an identity, run it per cluster.")
     subs = getattr(namespace, "subscriptions", None)
     if getattr(namespace, "all_subscriptions", False) and subs:
         raise BadArguments("give --all-subscriptions or --subscription ID [ID ...], not both.")

@@ -121,7 +121,8 @@ def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, man
                            subscriptions=None, all_subscriptions=False, show_managed_by=False):
     from azext_identitybinding.fleet import bindings_of
     if not cluster_name:
-        return _fleet_list(cmd, resource_group_name, managed_identity_resource_id, subscriptions, all_subscriptions)
+        return _fleet_list(cmd, resource_group_name, managed_identity_resource_id, subscriptions, all_subscriptions,
+                           show_managed_by)
     from azext_identitybinding._client_factory import cf_arm
     from azext_identitybinding.arm import BindingRef
     # `list` declares --subscription itself (repeatable, see _params.py); one value means what az's global
@@ -135,21 +136,25 @@ def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, man
     return [_with_managed_by(b, show_managed_by) for b in bindings]
 
 
-def _fleet_list(cmd, resource_group_name, identity_id, subscriptions=None, all_subscriptions=False):
+def _fleet_list(cmd, resource_group_name, identity_id, subscriptions=None, all_subscriptions=False,
+                show_managed_by=False):
     from azure.cli.core.azclierror import AzureResponseError
     from azext_identitybinding._client_factory import cf_arm
     from azext_identitybinding.ids import part
     client = cf_arm(cmd.cli_ctx)
     from azext_identitybinding import fleet
     scope = None if all_subscriptions else (subscriptions or [client.subscription_id])
-    result = fleet.scan_subscriptions(client, scope, identity_id, resource_group_name)
+    result = fleet.scan_subscriptions(client, scope, identity_id, resource_group_name, preview=show_managed_by)
+    bindings = [_with_managed_by(b, show_managed_by) for b in result.bindings]
+    if show_managed_by:
+        logger.warning("%s", fleet.managed_by_summary(bindings))
     if not result.complete:
         _fail_after_output(cmd.cli_ctx, AzureResponseError(
             f"Incomplete answer: {fleet.describe_gaps(result)} (see the warnings above); the bindings printed "
             "come from the others. Get read access to them, or retry if they were throttled."))
     if all_subscriptions or len(set(scope or [])) > 1:  # each binding with its subscription
-        return [{**b, "subscriptionId": part(b.get("id"), "subscriptions").lower()} for b in result.bindings]
-    return result.bindings
+        return [{**b, "subscriptionId": part(b.get("id"), "subscriptions").lower()} for b in bindings]
+    return bindings
 
 
 def _fail_after_output(cli_ctx, error):

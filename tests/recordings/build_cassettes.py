@@ -157,13 +157,16 @@ FORBIDDEN_C2 = error("AuthorizationFailed", "The client 'admin@example.com' with
                      "managedClusters/c2' or the scope is invalid.")
 
 
-def fleet(overrides=None, bindings=FLEET_BINDINGS):
-    """The cluster list (two pages) and one bindings list per cluster; overrides replace a cluster's hits."""
+def fleet(overrides=None, bindings=FLEET_BINDINGS, preview=False):
+    """The cluster list (two pages) and one bindings list per cluster; overrides replace a cluster's hits.
+    With preview, the bindings are read with the preview api-version (list --show-managed-by)."""
     overrides = overrides or {}
     hits = [hit("GET", CLUSTERS, 200, {"value": [cluster(*c) for c in FLEET[:2]], "nextLink": CLUSTERS_PAGE2}),
             hit("GET", CLUSTERS_PAGE2, 200, {"value": [cluster(*c) for c in FLEET[2:]]})]
     for rg, name in FLEET:
-        hits += overrides.get(name) or [hit("GET", cluster_bindings_url(rg, name), 200, {"value": bindings[name]})]
+        url = cluster_bindings_url(rg, name)
+        url = url.replace(f"?{API}", f"?api-version={BINDINGS_PREVIEW_API_VERSION}") if preview else url
+        hits += overrides.get(name) or [hit("GET", url, 200, {"value": bindings[name]})]
     return hits
 
 
@@ -888,13 +891,14 @@ def graph_page(rows, token=None, total=None, headers=None, truncated=False):
     return hit("POST", GRAPH, 200, page, {**QUOTA, **(headers or {})})
 
 
-def sub_bindings_url(sub, rg, name):
-    return cluster_bindings_url(rg, name).replace(SUB, sub)
+def sub_bindings_url(sub, rg, name, preview=False):
+    url = cluster_bindings_url(rg, name).replace(SUB, sub)
+    return url.replace(API, PREVIEW) if preview else url
 
 
-def sub_bindings(sub, rg, name, bindings=(), headers=None):
+def sub_bindings(sub, rg, name, bindings=(), headers=None, preview=False):
     values = [{**b, "id": b["id"].replace(SUB, sub)} for b in bindings]
-    return hit("GET", sub_bindings_url(sub, rg, name), 200, {"value": values}, headers)
+    return hit("GET", sub_bindings_url(sub, rg, name, preview), 200, {"value": values}, headers)
 
 
 def sub_clusters(sub, *clusters):
@@ -1016,6 +1020,30 @@ SCALE_CASSETTES = {
     ],
 }
 CASSETTES.update(SCALE_CASSETTES)
+
+# -- the fleet view with managedBy (list --show-managed-by without --cluster-name): preview reads -----
+FLEET2_PROFILE_ID = (f"/subscriptions/{SUB3}/resourceGroups/fleet2-rg/providers/Microsoft.ContainerService/fleets/"
+                     "fleet2/identityBindingProfiles/profile2")
+MANAGED_BY_CASSETTES = {
+    # --subscription A B: c1 and c6 bound by fleet1's profile1 (its fleet in A, the member c6 in B), c7 by
+    # fleet2's profile2, c2 by hand (no managedBy); c1 also holds another identity's binding (not listed).
+    "fleet_managed_by_two_subscriptions": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2"), graph_row(SUB3, "rg6", "c6"),
+                    graph_row(SUB3, "rg7", "c7")]),
+        sub_bindings(SUB, "rg1", "c1", [binding(name="ib1", rg="rg1", cluster="c1", managed_by=FLEET_PROFILE_ID),
+                                        binding(name="other", rg="rg1", cluster="c1", identity_id=OTHER_IDENTITY_ID)],
+                     preview=True),
+        sub_bindings(SUB, "rg2", "c2", [binding(name="ib2", rg="rg2", cluster="c2")], preview=True),
+        sub_bindings(SUB3, "rg6", "c6", [binding(name="ib6", rg="rg6", cluster="c6", managed_by=FLEET_PROFILE_ID)],
+                     preview=True),
+        sub_bindings(SUB3, "rg7", "c7", [binding(name="ib7", rg="rg7", cluster="c7", managed_by=FLEET2_PROFILE_ID)],
+                     preview=True),
+    ],
+    # one subscription, read with the preview api-version, and nothing manages the bindings: no managedBy
+    "fleet_managed_by_none": fleet(preview=True),
+}
+CASSETTES.update(MANAGED_BY_CASSETTES)
 
 
 # -- `check --target-resource`: a Key Vault (or another resource), role assignments, role definitions --
