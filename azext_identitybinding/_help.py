@@ -105,6 +105,9 @@ long-summary: |
     little budget left or answers 429, waiting Retry-After and sending a throttled read
     again. A read is never given up for throttling while time remains; the whole search
     stops after 20 minutes, and clusters not read by then are named as unreadable.
+    With --show-managed-by the bindings are read with the preview api-version and each
+    carries managedBy (the AKS Fleet Manager identity binding profile that manages it, or
+    null); stderr counts the bindings each profile manages and the unmanaged ones.
 examples:
   - name: Which clusters of every subscription this login can see use this identity?
     text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --all-subscriptions -o table
@@ -114,6 +117,8 @@ examples:
     text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
   - name: List the bindings of a cluster as a table.
     text: az aks identity-binding list -g myGroup --cluster-name myCluster -o table
+  - name: Which Fleet profile manages each binding of this identity, everywhere?
+    text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --all-subscriptions --show-managed-by -o table
   - name: Which bindings of a cluster does AKS Fleet Manager manage (a ManagedBy column)?
     text: az aks identity-binding list -g myGroup --cluster-name myCluster --show-managed-by -o table
   - name: List the client ids of all identities bound to a cluster.

@@ -347,13 +347,18 @@ def generate_manifests(cmd, service_accounts=None, namespaces=None, client_id=No
     except rbac.RbacInputError as ex:  # the validators catch these first; kept as a safety net
         from azure.cli.core.azclierror import InvalidArgumentValueError
         raise InvalidArgumentValueError(str(ex)) from None
+    _warn_after_manifests(namespaces, patches, workload)
+    return result
+
+
+def _warn_after_manifests(namespaces, patches, workload):
+    """generate-manifests' stderr: the broader namespace grants, then the workload's kubectl patch."""
     for namespace in sorted(set(namespaces or [])):
         logger.warning("Granting every service account in namespace '%s' (group system:serviceaccounts:%s), "
                        "including ones created later.", namespace, namespace)
     fill_in = "" if workload else " (replace WORKLOAD with its KIND/NAME, e.g. deployment/web, or pass --workload)"
     logger.warning("Then label and annotate the workload's pod template for the identity binding and run it as "
                    "its service account%s:\n%s", fill_in, "\n".join(patches))
-    return result
 
 
 def _identity_from_arm(cmd, *, client_id, tenant_id, identity_id, resource_group_name, cluster_name, binding_name):

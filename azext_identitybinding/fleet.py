@@ -177,7 +177,7 @@ def _pacer():
     return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=_sleep)
 
 
-def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=(), preview=False):
+def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=(), *, preview=False):
     """Scan the given subscriptions (None: every subscription visible to the login, plus `also` unless
     it is among those that cannot be scanned); warn about every subscription and cluster that could
     not be read. `preview`: the bindings are read with their managedBy (see scan)."""

@@ -107,7 +107,7 @@ def test_fleet_view_without_the_flag_stays_on_the_ga_api_and_prints_no_summary()
 
 @pytest.mark.parametrize("value, shown", [
     (42, "1 by a int value"), ({"id": "x"}, "1 by a dict value"), ("a" * 10_000, "(10000 characters)"),
-    (OTHER_MANAGER := "/subscriptions/s/resourceGroups/g/providers/Microsoft.Other/things/t", "1 by '/subscriptions"),
+    ("/subscriptions/s/resourceGroups/g/providers/Microsoft.Other/things/t", "1 by '/subscriptions"),
 ])
 def test_the_summary_never_prints_a_hostile_manager_as_it_is(value, shown):
     from azext_identitybinding.fleet import managed_by_summary
@@ -174,6 +174,7 @@ def test_anything_else_is_not_a_fleet_profile_and_never_raises(value):
     assert fleet_profile(value) is None
 
 
+OTHER_MANAGER = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Other/things/t"
 
 
 @pytest.mark.parametrize("value, shown", [(None, "-"), ("", "-"), (OTHER_MANAGER, OTHER_MANAGER), (7, "7")])
