@@ -75,6 +75,7 @@ def generate_manifests(**source):
     return az("aks", "identity-binding", "generate-manifests", **source)
 
 
+PLACEMENT_NAME = Placeholder("PLACEMENT_NAME")
 FLEET_GROUP = Placeholder("FLEET_GROUP")
 FLEET = Placeholder("FLEET")
 

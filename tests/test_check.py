@@ -686,3 +686,29 @@ def test_two_ca_sources_in_a_live_pod():
     assert status == "fail" and "both AZURE_KUBERNETES_CA_FILE and AZURE_KUBERNETES_CA_DATA" in detail
     assert fix == ("kubectl -n kube-system edit configmap azure-wi-webhook-config (remove AZURE_KUBERNETES_CA_DATA), "
                    "then kubectl -n demo rollout restart deployment/workload")
+
+
+@pytest.mark.parametrize("managed_by, client_id, expect", [
+    # a fleet profile, the binding as the service returns it: the placement, named after the ClusterRole
+    ("/subscriptions/s1/resourceGroups/frg/providers/Microsoft.ContainerService/fleets/f1/identityBindingProfiles/p1",
+     CLIENT_ID, f"--fleet-placement use-mi-{CLIENT_ID}"),
+    # ... without a client id (a garbled answer): a placeholder, never a crash
+    ("/subscriptions/s1/resourceGroups/frg/providers/Microsoft.ContainerService/fleets/f1/identityBindingProfiles/p1",
+     None, "--fleet-placement PLACEMENT_NAME"),
+    # hostile or foreign managedBy values are not a fleet profile: the per-cluster fix
+    ("/subscriptions/s1/resourceGroups/frg/providers/Microsoft.ContainerService/fleets/../identityBindingProfiles/p1",
+     CLIENT_ID, "generate-rbac"),
+    (42, CLIENT_ID, "generate-rbac"), ("x" * 10_000, CLIENT_ID, "generate-rbac"),
+    ("/subscriptions/s1/resourceGroups/g/providers/Microsoft.Other/things/t", CLIENT_ID, "generate-rbac"),
+])
+def test_service_account_fix_follows_managed_by_without_trusting_it(managed_by, client_id, expect):
+    from azext_identitybinding.check.cluster_rules import check_service_account
+    from azext_identitybinding.check.facts import Facts, Got, Target
+    binding = {"name": "identitybinding1", "managedBy": managed_by,
+               "properties": {"managedIdentity": {"resourceId": IDENTITY_ID, "clientId": client_id}}}
+    facts = Facts(Target(RG, CLUSTER, "demo/workload", binding_name="identitybinding1"), binding=Got(binding),
+                  sa=Got(missing=True, error="not found"))
+    [found] = check_service_account(facts)
+    assert found["status"] == "fail" and expect in found["fix"], found
+    if "fleet-placement" in expect:
+        assert found["fix"].startswith("az fleet get-credentials --subscription s1 -g frg -n f1 && ")

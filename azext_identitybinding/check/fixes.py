@@ -52,12 +52,15 @@ def fleet_placement(facts, profile):
     (whose kubeconfig context `az fleet get-credentials` makes the current one): Fleet then puts the RBAC
     and the annotated service account on the members. The identity is the same on every member, so it is
     read from the identity itself where known, not from this member's binding."""
+    from azext_identitybinding.ids import is_guid
     from azext_identitybinding.rbac import default_name
     ident = facts.ident
     source = ({"managed_identity_resource_id": ident.id} if ident.id else _identity_source(facts))
     hub = commandline.fleet_get_credentials(profile.resource_group, profile.fleet, profile.subscription)
+    # named as the ClusterRole it places; a binding the service returned without a client id gets a placeholder
+    name = default_name(ident.client_id) if is_guid(ident.client_id) else commandline.PLACEMENT_NAME
     place = commandline.generate_manifests(**source, service_account=facts.target.service_account,
-                                           fleet_placement=default_name(ident.client_id))
+                                           fleet_placement=name)
     return f"{hub} && {place} -o yaml | kubectl apply -f -"
 
 
