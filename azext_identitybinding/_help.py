@@ -296,6 +296,10 @@ long-summary: |
     for the identity that grant nothing, who else can use the identity, the webhook
     version, the namespace's kube-root-ca.crt, and the live pods of the service
     account. --pod-file also checks a manifest's pod template offline.
+    The binding is read with the preview api-version: when an AKS Fleet Manager identity
+    binding profile manages it (managedBy), a missing grant or service account is fixed
+    from the fleet's hub (`az fleet get-credentials`, then generate-manifests
+    --fleet-placement applied there), so that every member the profile selects gets it.
     Without -g and --cluster-name, only the --pod-file manifests are checked: the pod
     template's label and annotation, its service account (with --service-account), the
     token expiration, and AZURE_CLIENT_ID against --client-id. This needs no login and
