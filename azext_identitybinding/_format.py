@@ -74,11 +74,25 @@ def _grants(kind, item):
         return f"{role.get('kind', 'ClusterRole')} {role.get('name', '')} to {subjects}"
     if kind == "SecretProviderClass":
         return _mounts((item.get("spec") or {}).get("parameters") or {})
+    if kind == "ClusterResourcePlacement":
+        return _places(item.get("spec") or {})
     if kind == "ServiceAccount":
         annotations = (item.get("metadata") or {}).get("annotations") or {}
         return ", ".join(f"{key.rsplit('/', 1)[-1]} {value}" for key, value in sorted(annotations.items())
                          if key.startswith("azure.workload.identity/"))
     return ""
+
+
+def _places(spec):
+    """A ClusterResourcePlacement: what it selects, and on which members."""
+    selected = ", ".join(f"{s.get('kind', '')} {s.get('name', '')}" for s in spec.get("resourceSelectors") or []
+                         if isinstance(s, dict))
+    terms = (((((spec.get("policy") or {}).get("affinity") or {}).get("clusterAffinity") or {})
+              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("clusterSelectorTerms") or [])
+    labels = [f"{k}={v}" for term in terms if isinstance(term, dict)
+              for k, v in sorted(((term.get("labelSelector") or {}).get("matchLabels") or {}).items())]
+    where = f"members labelled {','.join(labels)}" if labels else "every member"
+    return f"places {selected} on {where}"
 
 
 def _subject(subject):

@@ -105,6 +105,9 @@ long-summary: |
     little budget left or answers 429, waiting Retry-After and sending a throttled read
     again. A read is never given up for throttling while time remains; the whole search
     stops after 20 minutes, and clusters not read by then are named as unreadable.
+    With --show-managed-by the bindings are read with the preview api-version and each
+    carries managedBy (the AKS Fleet Manager identity binding profile that manages it, or
+    null); stderr counts the bindings each profile manages and the unmanaged ones.
 examples:
   - name: Which clusters of every subscription this login can see use this identity?
     text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --all-subscriptions -o table
@@ -114,6 +117,8 @@ examples:
     text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity -o table
   - name: List the bindings of a cluster as a table.
     text: az aks identity-binding list -g myGroup --cluster-name myCluster -o table
+  - name: Which Fleet profile manages each binding of this identity, everywhere?
+    text: az aks identity-binding list --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --all-subscriptions --show-managed-by -o table
   - name: Which bindings of a cluster does AKS Fleet Manager manage (a ManagedBy column)?
     text: az aks identity-binding list -g myGroup --cluster-name myCluster --show-managed-by -o table
   - name: List the client ids of all identities bound to a cluster.
@@ -203,6 +208,12 @@ long-summary: |
     List's top-level fields, so in scripts use --query with tsv, for example
     --query "items[].[kind, metadata.name]" -o tsv.
     The output is sorted and free of timestamps, so it diffs cleanly in GitOps.
+    With AKS Fleet Manager, --fleet-placement NAME adds a ClusterResourcePlacement that
+    selects the ClusterRole and ClusterRoleBinding by name (and, with --include-sa, each
+    namespace of the service accounts, placed whole): apply the List on the fleet's hub
+    cluster and Fleet puts the RBAC on every member, or with --member-selector KEY=VALUE
+    on the members with those labels (the pairs of the identity binding profile's
+    --member-selector). --placement-rbac-only leaves the namespaces out.
 examples:
   - name: Print RBAC for one service account, offline, and apply it.
     text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --service-account demo/demo -o yaml | kubectl apply -f -
@@ -212,6 +223,10 @@ examples:
     text: az aks identity-binding generate-rbac -g myGroup --cluster-name myCluster -n myidentitybinding --service-account team-a/api --role-name team-a-storage -o table
   - name: Grant every service account of a namespace (broader), reading the identity by resource id.
     text: az aks identity-binding generate-rbac --managed-identity-resource-id /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myIdentity --namespace team-a -o json
+  - name: On a Fleet hub, place the RBAC on the members labelled env=prod.
+    text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --service-account demo/web --fleet-placement use-mi-web --member-selector env=prod -o yaml | kubectl apply -f -
+  - name: On a Fleet hub, place the RBAC only, not the service account's namespace.
+    text: az aks identity-binding generate-rbac --client-id 00000000-0000-0000-0000-000000000000 --tenant-id 00000000-0000-0000-0000-000000000000 --service-account demo/web --include-sa --fleet-placement use-mi-web --placement-rbac-only -o yaml
 """
 
 HELP["aks identity-binding generate-manifests"] = f"""
@@ -243,6 +258,16 @@ long-summary: |
     Secrets User'), and check the chain with `az aks identity-binding check`.
     -o yaml or -o json is what `kubectl apply -f -` takes; -o table shows one row per
     object. The output is sorted and free of timestamps: the same input gives the same bytes.
+    With AKS Fleet Manager, --fleet-placement NAME appends a ClusterResourcePlacement for
+    the fleet's hub cluster that selects exactly what was generated: the ClusterRole and
+    ClusterRoleBinding by name, and each namespace of the service accounts and
+    SecretProviderClasses, which Fleet places whole (stderr names them; everything in
+    them on the hub goes too). Policy PickAll: every member, or with --member-selector
+    KEY=VALUE (comma-separated or repeated, the pairs of `az fleet identitybindingprofile
+    create --member-selector`) the members with all those labels, so that the RBAC lands
+    where the profile creates the bindings. --placement-rbac-only places only the
+    ClusterRole and ClusterRoleBinding. Apply the List on the hub
+    (`az fleet get-credentials -g FLEET_GROUP -n FLEET`), not on a member.
 examples:
   - name: Offline, the manifests for a Deployment that mounts one secret of a vault, applied.
     text: az aks identity-binding generate-manifests --client-id 00000000-0000-0000-0000-000000000000 --tenant-id 00000000-0000-0000-0000-000000000000 --service-account demo/web --workload deployment/web --keyvault-name myVault --secret db-password -o yaml | kubectl apply -f -
@@ -250,6 +275,10 @@ examples:
     text: az aks identity-binding generate-manifests -g myGroup --cluster-name myCluster -n myidentitybinding --service-account demo/web --keyvault-name myVault --secret db-password/0123456789abcdef0123456789abcdef=db.txt --key signing --certificate tls -o yaml
   - name: Review the objects for two service accounts, read the identity by resource id.
     text: az aks identity-binding generate-manifests --managed-identity-resource-id {_ID} --service-account team-a/api team-b/worker --keyvault-name myVault --secret api-token --spc-name team-vault -o table
+  - name: On a Fleet hub, place it all on the members labelled env=prod, region=eu.
+    text: az aks identity-binding generate-manifests --managed-identity-resource-id {_ID} --service-account demo/web --keyvault-name myVault --secret db-password --fleet-placement use-mi-web --member-selector env=prod,region=eu -o yaml | kubectl apply -f -
+  - name: On a Fleet hub, place only the RBAC objects, on every member.
+    text: az aks identity-binding generate-manifests --managed-identity-resource-id {_ID} --service-account demo/web --fleet-placement use-mi-web --placement-rbac-only -o yaml
 """
 
 HELP["aks identity-binding check"] = """
@@ -267,6 +296,10 @@ long-summary: |
     for the identity that grant nothing, who else can use the identity, the webhook
     version, the namespace's kube-root-ca.crt, and the live pods of the service
     account. --pod-file also checks a manifest's pod template offline.
+    The binding is read with the preview api-version: when an AKS Fleet Manager identity
+    binding profile manages it (managedBy), a missing grant or service account is fixed
+    from the fleet's hub (`az fleet get-credentials`, then generate-manifests
+    --fleet-placement applied there), so that every member the profile selects gets it.
     Without -g and --cluster-name, only the --pod-file manifests are checked: the pod
     template's label and annotation, its service account (with --service-account), the
     token expiration, and AZURE_CLIENT_ID against --client-id. This needs no login and

@@ -124,7 +124,9 @@ def _managed_by_arguments(loader):
             c.argument("show_managed_by", options_list=["--show-managed-by"], action="store_true",
                        help="Also read managedBy, the resource (an AKS Fleet Manager identity binding "
                             "profile) that manages the binding, with the preview api-version; null when "
-                            "nothing does. -o table adds a ManagedBy column. With --cluster-name only.")
+                            "nothing does. -o table adds a ManagedBy column. In the fleet view (list "
+                            "--managed-identity-resource-id without --cluster-name), stderr also counts the "
+                            "bindings each profile manages and the unmanaged ones.")
 
 
 def _fleet_arguments(c, v):
@@ -200,6 +202,7 @@ def _generate_manifests_arguments(loader, group_type, cluster_type, identity_typ
         c.argument("spc_name", options_list=["--spc-name"], type=v.spc_name, arg_group="Key Vault",
                    help="Name of the SecretProviderClass (a DNS-1123 subdomain), which the pod's csi volume names "
                         "in volumeAttributes.secretProviderClass. Default: kv-VAULT-CLIENT_ID (lowercase).")
+    _placement_arguments(loader, "generate-manifests")
 
 
 def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
@@ -235,6 +238,30 @@ def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
         c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
                         "comes from Azure, required with --include-sa and --client-id.")
+    _placement_arguments(loader, "generate-rbac")
+
+
+def _placement_arguments(loader, command):
+    """generate-rbac and generate-manifests: a ClusterResourcePlacement for an AKS Fleet Manager hub."""
+    from azext_identitybinding import _validators as v
+    with loader.argument_context(f"aks identity-binding {command}") as c:
+        c.argument("fleet_placement", options_list=["--fleet-placement"], type=v.placement_name,
+                   arg_group="Fleet Manager",
+                   help="Also emit an AKS Fleet Manager ClusterResourcePlacement of this name (a DNS-1123 label), to "
+                        "apply with the List on the fleet's hub cluster: it places the ClusterRole, the "
+                        "ClusterRoleBinding and each namespace of the generated service accounts and "
+                        "SecretProviderClasses (whole) on the fleet's members.")
+        c.argument("member_selector", options_list=["--member-selector"], nargs="+", action="extend",
+                   type=v.member_selector, arg_group="Fleet Manager",
+                   help="With --fleet-placement: only members with these labels, KEY=VALUE (all must match; "
+                        "comma-separated or repeated), the pairs given to `az fleet identitybindingprofile create "
+                        "--member-selector`, so that the RBAC lands where the profile creates the bindings. "
+                        "Default: every member.")
+        c.argument("placement_rbac_only", options_list=["--placement-rbac-only"], action="store_true",
+                   arg_group="Fleet Manager",
+                   help="With --fleet-placement: place only the ClusterRole and ClusterRoleBinding, not the "
+                        "namespaces of the service accounts (and SecretProviderClasses), which then reach the "
+                        "members some other way.")
 
 
 def _identity_source_arguments(c, group_type, cluster_type, identity_type):

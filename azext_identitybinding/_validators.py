@@ -76,6 +76,42 @@ def validate_generate_rbac(namespace):
         raise RbacInputError("--tenant-id", None, "--include-sa with --client-id needs "
                              "--tenant-id for the 'azure.workload.identity/tenant-id' annotation "
                              "(the tenantId printed by `az identity show`).")
+    _validate_placement(ns)
+
+
+def placement_name(value):
+    from azext_identitybinding import placement
+    return _store_type(placement.validate_placement_name, "--fleet-placement")(value)
+
+
+def member_selector(value):
+    """One --member-selector value: KEY=VALUE, or several comma-separated; checked, returned stripped."""
+    from azext_identitybinding import placement
+
+    def check(text, flag):
+        placement.parse_member_selector([text], flag)
+        return text.strip()
+    check.__name__ = "member_selector"
+    return _store_type(check, "--member-selector")(value)
+
+
+def _validate_placement(ns):
+    """--member-selector and --placement-rbac-only shape the --fleet-placement; the selector's pairs become
+    one {key: value} (a key given twice with two values is refused: no member would match)."""
+    from azext_identitybinding import placement
+    selector, rbac_only = getattr(ns, "member_selector", None), getattr(ns, "placement_rbac_only", False)
+    if not getattr(ns, "fleet_placement", None):
+        given = [flag for flag, value in (("--member-selector", selector), ("--placement-rbac-only", rbac_only))
+                 if value]
+        if given:
+            verb, them = ("shapes", "it") if len(given) == 1 else ("shape", "them")
+            raise BadArguments(f"{' and '.join(given)} {verb} the AKS Fleet Manager placement: add --fleet-placement "
+                               f"NAME, or drop {them}.")
+        return
+    try:
+        ns.member_selector = placement.parse_member_selector(selector or [])
+    except placement.PlacementInputError as ex:
+        raise BadArguments(str(ex)) from None
 
 
 def _identity_sources(ns):
@@ -131,9 +167,6 @@ def validate_list(namespace):
                            "identity across the subscription.")
     if namespace.cluster_name and not namespace.resource_group_name:
         raise BadArguments("--cluster-name needs -g/--resource-group.")
-    if getattr(namespace, "show_managed_by", False) and not namespace.cluster_name:
-        raise BadArguments("--show-managed-by works with -g and --cluster-name (one cluster's bindings); for "
-                           "the bindings of an identity, run it per cluster.")
     subs = getattr(namespace, "subscriptions", None)
     if getattr(namespace, "all_subscriptions", False) and subs:
         raise BadArguments("give --all-subscriptions or --subscription ID [ID ...], not both.")
@@ -391,6 +424,7 @@ def validate_generate_manifests(namespace):
         secretstore.object_entries(objects)  # two objects written to one file
     except secretstore.SecretStoreInputError as ex:
         raise BadArguments(str(ex)) from None
+    _validate_placement(ns)
     if ns.workload and len(set(accounts)) != 1:
         raise BadArguments(f"--workload names the workload of one service account, but {len(set(accounts))} were "
                            "given; drop --workload to get one patch per service account, with WORKLOAD to fill in.")

@@ -73,6 +73,22 @@ def generate_rbac(**source):
     return az("aks", "identity-binding", "generate-rbac", **source)
 
 
+def generate_manifests(**source):
+    """`generate-manifests` from a source (as generate_rbac's) plus its other options, in the order given."""
+    return az("aks", "identity-binding", "generate-manifests", **source)
+
+
+PLACEMENT_NAME = Placeholder("PLACEMENT_NAME")
+FLEET_GROUP = Placeholder("FLEET_GROUP")
+FLEET = Placeholder("FLEET")
+
+
+def fleet_get_credentials(resource_group=None, fleet=None, subscription=None):
+    """`az fleet get-credentials`: a kubeconfig context for the fleet's hub cluster (made the current one)."""
+    return az("fleet", "get-credentials", subscription=subscription, g=resource_group or FLEET_GROUP,
+              n=fleet or FLEET)
+
+
 def fleet_profile_show(profile):
     """`az fleet identitybindingprofile show` for an ids.FleetProfile (the fleet extension's spelling)."""
     return az("fleet", "identitybindingprofile", "show", subscription=profile.subscription,

@@ -71,3 +71,8 @@ SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"  # SecretProviderClass
 SPC_PROVIDER = "azure"                             # spec.provider of the Key Vault provider
 CSI_DRIVER = "secrets-store.csi.k8s.io"            # the pod's csi volume driver
 TOKEN_PROXY_PARAMETER = "useAzureTokenProxy"       # "true": the provider's identity-binding mode (v1.8.1+)
+
+# -- AKS Fleet Manager: placing Kubernetes objects from the fleet's hub on its members ----------------
+PLACEMENT_API_VERSION = "placement.kubernetes-fleet.io/v1"  # ClusterResourcePlacement (on the hub)
+PLACEMENT_KIND = "ClusterResourcePlacement"
+PLACEMENT_TYPE = "PickAll"  # every joined member that meets the cluster affinity (all of them without one)

@@ -123,7 +123,8 @@ def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, man
                            subscriptions=None, all_subscriptions=False, show_managed_by=False):
     from azext_identitybinding.fleet import bindings_of
     if not cluster_name:
-        return _fleet_list(cmd, resource_group_name, managed_identity_resource_id, subscriptions, all_subscriptions)
+        return _fleet_list(cmd, resource_group_name, managed_identity_resource_id, subscriptions, all_subscriptions,
+                           show_managed_by)
     from azext_identitybinding._client_factory import cf_arm
     from azext_identitybinding.arm import BindingRef
     # `list` declares --subscription itself (repeatable, see _params.py); one value means what az's global
@@ -137,21 +138,25 @@ def list_identity_bindings(cmd, resource_group_name=None, cluster_name=None, man
     return [_with_managed_by(b, show_managed_by) for b in bindings]
 
 
-def _fleet_list(cmd, resource_group_name, identity_id, subscriptions=None, all_subscriptions=False):
+def _fleet_list(cmd, resource_group_name, identity_id, subscriptions=None, all_subscriptions=False,
+                show_managed_by=False):
     from azure.cli.core.azclierror import AzureResponseError
     from azext_identitybinding._client_factory import cf_arm
     from azext_identitybinding.ids import part
     client = cf_arm(cmd.cli_ctx)
     from azext_identitybinding import fleet
     scope = None if all_subscriptions else (subscriptions or [client.subscription_id])
-    result = fleet.scan_subscriptions(client, scope, identity_id, resource_group_name)
+    result = fleet.scan_subscriptions(client, scope, identity_id, resource_group_name, preview=show_managed_by)
+    bindings = [_with_managed_by(b, show_managed_by) for b in result.bindings]
+    if show_managed_by:
+        logger.warning("%s", fleet.managed_by_summary(bindings))
     if not result.complete:
         _fail_after_output(cmd.cli_ctx, AzureResponseError(
             f"Incomplete answer: {fleet.describe_gaps(result)} (see the warnings above); the bindings printed "
             "come from the others. Get read access to them, or retry if they were throttled."))
     if all_subscriptions or len(set(scope or [])) > 1:  # each binding with its subscription
-        return [{**b, "subscriptionId": part(b.get("id"), "subscriptions").lower()} for b in result.bindings]
-    return result.bindings
+        return [{**b, "subscriptionId": part(b.get("id"), "subscriptions").lower()} for b in bindings]
+    return bindings
 
 
 def _fail_after_output(cli_ctx, error):
@@ -294,7 +299,8 @@ def confirm_cleanup(command_args):
 
 def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, managed_identity_resource_id=None,
                   resource_group_name=None, cluster_name=None, name=None, role_name=None,
-                  include_service_accounts=False, tenant_id=None):
+                  include_service_accounts=False, tenant_id=None, fleet_placement=None, member_selector=None,
+                  placement_rbac_only=False):
     """`name` is the identity binding to read the identity from; `role_name` names the generated objects."""
     from azext_identitybinding import rbac
     if managed_identity_resource_id or cluster_name:
@@ -307,17 +313,44 @@ def generate_rbac(cmd, service_accounts=None, namespaces=None, client_id=None, m
                        "system:serviceaccounts:%s), including ones created later. Prefer --service-account "
                        "NAMESPACE/NAME where you can.", namespace, namespace)
     try:
-        return rbac.generate(client_id, service_accounts or (), namespaces or (), name=role_name,
-                             include_service_accounts=include_service_accounts, tenant_id=tenant_id)
+        result = rbac.generate(client_id, service_accounts or (), namespaces or (), name=role_name,
+                               include_service_accounts=include_service_accounts, tenant_id=tenant_id)
+        return _place(result, fleet_placement, member_selector, placement_rbac_only)
     except rbac.RbacInputError as ex:  # the validators catch these first; kept as a safety net
         from azure.cli.core.azclierror import InvalidArgumentValueError
         raise InvalidArgumentValueError(str(ex)) from None
 
 
+def _place(result, name, member_selector, rbac_only):
+    """With --fleet-placement: the List plus its ClusterResourcePlacement (placement.py), and on stderr where
+    to apply it and which namespaces it takes whole."""
+    if not name:
+        return result
+    from azext_identitybinding import placement
+    placed_result, placed = placement.with_placement(result, name, member_selector or None, rbac_only)
+    where = (f"the members with the labels {placement.format_member_selector(member_selector)}" if member_selector
+             else "every member of the fleet")
+    logger.warning("Apply this List on the AKS Fleet Manager hub cluster (`%s` makes it kubectl's current "
+                   "context), not on a member: ClusterResourcePlacement '%s' then places it on %s.",
+                   commandline.fleet_get_credentials(), name, where)
+    if placed:
+        logger.warning("The placement takes namespace(s) %s WHOLE: everything in them on the hub, not only the "
+                       "service accounts and SecretProviderClasses generated here, goes to %s. Create them on the "
+                       "hub if they are missing (kubectl create namespace NAME) and keep only what every such "
+                       "member should get in them, or add --placement-rbac-only to place only the ClusterRole and "
+                       "ClusterRoleBinding.", ", ".join(placed), where)
+    left = placement.left_behind(result["items"]) if rbac_only else []
+    if left:
+        logger.warning("--placement-rbac-only: the objects generated in namespace(s) %s are not placed; get them "
+                       "onto the members another way (e.g. a placement of your own for those namespaces).",
+                       ", ".join(left))
+    return placed_result
+
+
 def generate_manifests(cmd, service_accounts=None, namespaces=None, client_id=None, tenant_id=None,
                        managed_identity_resource_id=None, resource_group_name=None, cluster_name=None, name=None,
                        role_name=None, keyvault_name=None, secrets=None, keys=None, certificates=None, spc_name=None,
-                       workload=None):
+                       workload=None, fleet_placement=None, member_selector=None, placement_rbac_only=False):
     """The RBAC, the annotated service accounts and a SecretProviderClass as one List; on stderr, the
     `kubectl patch` of the workload's pod template (secretstore.py builds both)."""
     from azext_identitybinding import rbac, secretstore
@@ -332,16 +365,22 @@ def generate_manifests(cmd, service_accounts=None, namespaces=None, client_id=No
                                       keys=keys or (), certificates=certificates or (), spc_name=spc_name)
         patches = secretstore.workload_patches(
             service_accounts or (), secretstore.parse_workload(workload) if workload else None)
+        result = _place(result, fleet_placement, member_selector, placement_rbac_only)
     except rbac.RbacInputError as ex:  # the validators catch these first; kept as a safety net
         from azure.cli.core.azclierror import InvalidArgumentValueError
         raise InvalidArgumentValueError(str(ex)) from None
+    _warn_after_manifests(namespaces, patches, workload)
+    return result
+
+
+def _warn_after_manifests(namespaces, patches, workload):
+    """generate-manifests' stderr: the broader namespace grants, then the workload's kubectl patch."""
     for namespace in sorted(set(namespaces or [])):
         logger.warning("Granting every service account in namespace '%s' (group system:serviceaccounts:%s), "
                        "including ones created later.", namespace, namespace)
     fill_in = "" if workload else " (replace WORKLOAD with its KIND/NAME, e.g. deployment/web, or pass --workload)"
     logger.warning("Then label and annotate the workload's pod template for the identity binding and run it as "
                    "its service account%s:\n%s", fill_in, "\n".join(patches))
-    return result
 
 
 def _identity_from_arm(cmd, *, client_id, tenant_id, identity_id, resource_group_name, cluster_name, binding_name):

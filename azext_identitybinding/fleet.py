@@ -150,11 +150,13 @@ def _cluster_key(ref):
     return f"{ref.subscription_id}/{ref.resource_group}/{ref.cluster}".lower()
 
 
-def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
-    """Every binding of identity_id on the clusters `refs`, and the clusters that could not be read."""
+def scan(client, refs, identity_id, *, pacer=None, on_progress=None, preview=False):
+    """Every binding of identity_id on the clusters `refs`, and the clusters that could not be read.
+    `preview`: read with the preview api-version, whose bindings carry managedBy."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
     from azext_identitybinding.arm.client import FLEET_WORKERS
+    from azext_identitybinding.arm.errors import ApiVersionNotOffered
 
     unique = {}
     for ref in refs:  # each cluster once: the first spelling of its id
@@ -163,7 +165,7 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
     found_by_id, unreadable, done = {}, [], 0
 
     def read(ref):
-        return ref, client.list_bindings(ref, pacer=pacer)
+        return ref, client.list_bindings(ref, pacer=pacer, preview=preview)
 
     with ThreadPoolExecutor(max_workers=max(1, min(FLEET_WORKERS, len(refs)))) as pool:
         futures = {pool.submit(read, ref): ref for ref in refs}
@@ -171,6 +173,10 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
             ref = futures[future]
             try:
                 _, found = future.result()
+            except ApiVersionNotOffered:  # the same for every cluster: one error, not one per cluster
+                for pending in futures:
+                    pending.cancel()
+                raise
             except (AzCLIError, AzureError) as ex:
                 unreadable.append({"subscription": ref.subscription_id, "cluster": ref.cluster,
                                    "resourceGroup": ref.resource_group, "error": str(ex)})
@@ -197,10 +203,10 @@ def _pacer():
     return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=_sleep)
 
 
-def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=()):
+def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=(), *, preview=False):
     """Scan the given subscriptions (None: every subscription visible to the login, plus `also` unless
     it is among those that cannot be scanned); warn about every subscription and cluster that could
-    not be read."""
+    not be read. `preview`: the bindings are read with their managedBy (see scan)."""
     def progress(done, total):
         if client.progress and total >= 10:
             client.progress.add(message=f"Scanned {done}/{total} clusters")
@@ -225,7 +231,7 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
     refs, unlisted, how = discover(client, subscriptions, resource_group_name)
     unreadable_subs += unlisted
     pacer = _pacer()
-    result = scan(client, refs, identity_id, pacer=pacer, on_progress=progress)
+    result = scan(client, refs, identity_id, pacer=pacer, on_progress=progress, preview=preview)
     if client.progress:
         client.progress.end()
     result.unreadable_subscriptions = unreadable_subs
@@ -271,6 +277,31 @@ def add_unindexed_clusters(client, result, identity_id):
                    len(result.subscriptions), extra.clusters)
     _warn_gaps(pacer, unlisted, extra.unreadable, several=True)
     return extra.clusters
+
+
+def managed_by_summary(bindings):
+    """One line: how many of `bindings` each manager (an AKS Fleet Manager identity binding profile, or
+    another resource) manages, and how many nothing manages. managedBy comes from the service: a value
+    that is not text is counted under its type, never printed as it is."""
+    from azext_identitybinding.ids import fleet_profile, show
+    counts, unmanaged = {}, 0
+    for binding in bindings:
+        manager = binding.get("managedBy")
+        if not manager:
+            unmanaged += 1
+            continue
+        profile = fleet_profile(manager)
+        if profile is not None:
+            label = (f"profile '{profile.profile}' of fleet '{profile.fleet}' (resource group "
+                     f"'{profile.resource_group}', subscription {profile.subscription})")
+        else:
+            label = show(manager, 120) if isinstance(manager, str) else f"a {type(manager).__name__} value"
+        counts[label] = counts.get(label, 0) + 1
+    parts = [f"{n} by {label}" for label, n in sorted(counts.items())]
+    managed = sum(counts.values())
+    text = f"managedBy: {managed} of {len(bindings)} binding(s) managed"
+    text += (" (" + "; ".join(parts) + ")") if parts else ""
+    return f"{text}, {unmanaged} unmanaged."
 
 
 def describe_gaps(result):

@@ -118,6 +118,12 @@ def validate_namespace(value, argument="--namespace"):
     return _check_dns(text, argument, "namespace", _LABEL)
 
 
+def validate_dns_label(value, argument, what):
+    """Return the name (whitespace-stripped) if it is a DNS-1123 label; messages call it `what`."""
+    text = _text(value, argument, _LABEL_EXPECTED)
+    return _check_dns(text, argument, what, _LABEL)
+
+
 def validate_object_name(value, argument="--name"):
     """Return the object name (whitespace-stripped) if it is a DNS-1123 subdomain."""
     text = _text(value, argument, _SUBDOMAIN_EXPECTED)

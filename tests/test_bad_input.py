@@ -1085,6 +1085,50 @@ def test_generate_manifests(c):
     run_case(c)
 
 
+# == 12. --fleet-placement / --member-selector (generate-manifests, generate-rbac) =================
+
+def placed(command, *args):
+    base = manifests() if command == "manifests" else ["generate-rbac", "--client-id", CLIENT_ID, "--service-account",
+                                                       "demo/app"]
+    return [*base, "--fleet-placement", "p", *args]
+
+
+SELECTOR_HOSTILE = [  # (label, value, what the message shows)
+    ("dotdot", "..", ("'..'", "expected KEY=VALUE")),
+    ("dotdot-pair", "..=..", ("its name '..' is not valid",)),
+    ("empty", "", ("''", "expected KEY=VALUE")),
+    ("10k", HUGE, (quoted(HUGE), "(10000 characters)")),
+    ("10k-value", "env=" + HUGE, ("(10004 characters)", "is not valid")),
+    ("two-equals", "a=b=c", ("'a=b=c'", "the value 'b=c' is not valid")),
+    ("unicode-key", "ümgebung=prod", ("its name 'ümgebung' is not valid",)),
+    ("unicode-value", "env=prоd", ("the value 'prоd' is not valid",)),  # Cyrillic o
+    ("no-value", "env=", ("the value is empty",)),
+    ("not-equal", "env!=prod", ("'!=' is not supported",)),
+    ("set-based", "env in (a,b)", ("expected KEY=VALUE",)),
+    ("newline", "env=prod\nteam=x", ("is not valid",)),
+    ("shell", "env=$(id)", ("the value '$(id)' is not valid",)),
+    ("upper-prefix", "Example.com/env=prod", ("its prefix 'Example.com' is not a lowercase DNS subdomain",)),
+    ("key-twice", "env=prod,env=dev", ("given twice",)),
+]
+
+PLACEMENT_CASES = [
+    *[case(f"sel-{command[:3]}-{label}", placed(command, *flag("--member-selector", value)), *shows)
+      for command in ("manifests", "rbac") for label, value, shows in SELECTOR_HOSTILE],
+    case("placement-dotdot", [*manifests(), *flag("--fleet-placement", "..")], "'..'", "contains '.'"),
+    case("placement-10k", [*manifests(), "--fleet-placement", HUGE], "10000 characters long"),
+    case("placement-dotted", [*manifests(), "--fleet-placement", "a.b"], "contains '.'"),
+    case("placement-unicode", [*manifests(), "--fleet-placement", "plаcement"], "contains 'а'"),  # Cyrillic a
+    case("selector-no-placement", [*manifests(), "--member-selector", "env=prod"], "add --fleet-placement NAME"),
+    case("rbac-only-no-placement", ["generate-rbac", "--client-id", CLIENT_ID, "--service-account", "demo/app",
+                                    "--placement-rbac-only"], "add --fleet-placement NAME"),
+]
+
+
+@pytest.mark.parametrize("c", PLACEMENT_CASES)
+def test_fleet_placement(c):
+    run_case(c)
+
+
 # == the suite itself =============================================================================
 
 TABLES = {
@@ -1100,6 +1144,7 @@ TABLES = {
     "not found": NOT_FOUND_CASES,
     "subscriptions": SUBSCRIPTION_CASES,
     "generate-manifests": MANIFEST_CASES,
+    "fleet placement": PLACEMENT_CASES,
 }
 
 

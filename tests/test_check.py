@@ -12,13 +12,14 @@ from unittest import mock
 import pytest
 
 from azext_identitybinding.check import rules
-from playback import CLUSTER, IDENTITY_ID, RG, TENANT, run
+from playback import CLUSTER, IDENTITY_ID, RG, SUB, TENANT, run
 
 CLIENT_ID = "3f2b8c4e-9a1d-4e6f-8b7a-2c5d9e0f1a3b"
 OBJECT_ID = "7c1e5a9d-2b4f-4c8e-a6d3-9f0b1e2c3d4a"
 SERVER = "https://cluster1-dns-4f2a9c1e.hcp.eastus2.azmk8s.io:443"
 BINDING = ["-g", RG, "--cluster-name", CLUSTER, "-n", "identitybinding1"]
 SA = ["--service-account", "demo/workload"]
+PREVIEW = "api-version=2026-08-02-preview"
 RBAC_FIX = (f"az aks identity-binding generate-rbac -g {RG} --cluster-name {CLUSTER} -n identitybinding1 "
             "--service-account demo/workload -o yaml | kubectl apply -f -")
 EXPECTED_SAR = {
@@ -142,6 +143,15 @@ def test_all_green_passes_every_check_and_sends_a_cluster_scoped_sar(kubeconfig)
                      "/apis/authorization.k8s.io/v1/subjectaccessreviews",
                      "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
                      "/apis/rbac.authorization.k8s.io/v1/clusterroles"]
+    assert c.r.all_played
+
+
+def test_a_region_without_the_preview_reads_the_binding_with_ga_and_runs_every_check(kubeconfig):
+    c = check("check_all_green_no_preview", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert c.r.exit_code == 0, c.r
+    assert {i["status"] for i in c.items} == {"pass"}, c.items
+    binding_reads = [u.split("api-version=")[1] for _, u, _ in c.r.requests if "identityBindings" in u]
+    assert binding_reads == ["2026-08-02-preview", "2026-06-01"]
     assert c.r.all_played
 
 
@@ -371,6 +381,25 @@ def test_grant_missing_is_found_by_subject_access_review(kubeconfig):
     namespaced["spec"]["resourceAttributes"]["namespace"] = "demo"
     assert c.sars() == [EXPECTED_SAR, namespaced]  # cluster scope first, then the namespaced variant
     assert c.status("rbac-exposure") == "pass"
+
+
+def test_grant_missing_on_a_fleet_managed_member_is_fixed_by_a_placement_from_the_hub(kubeconfig):
+    """A binding that an AKS Fleet Manager profile manages exists on each member it selects: the grant is
+    placed from the fleet's hub (generate-manifests --fleet-placement), not applied to this member alone."""
+    c = check("check_rbac_missing_fleet_managed", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_only_failure(c, "rbac-grant")
+    assert [u for _, u, _ in c.r.requests if "/identityBindings/" in u][0].endswith(PREVIEW)  # managedBy: preview
+    hub, place = c.by["rbac-grant"]["fix"].split(" && ")
+    assert hub == f"az fleet get-credentials --subscription {SUB} -g fleet-rg -n fleet1"
+    assert place == (f"az aks identity-binding generate-manifests --managed-identity-resource-id {IDENTITY_ID} "
+                     f"--service-account demo/workload --fleet-placement use-mi-{CLIENT_ID} -o yaml | kubectl apply -f -")
+    assert "kubectl apply" in place and "generate-rbac" not in place
+    assert "profile 'profile1' of fleet 'fleet1'" in c.by["rbac-grant"]["detail"]
+
+
+def test_grant_missing_on_an_unmanaged_binding_keeps_the_per_cluster_fix(kubeconfig):
+    c = check("check_rbac_missing", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert "fleet" not in c.by["rbac-grant"]["fix"] and "fleet" not in c.by["rbac-grant"]["detail"]
 
 
 def test_rolebinding_only_is_not_honoured(kubeconfig):
@@ -666,3 +695,29 @@ def test_two_ca_sources_in_a_live_pod():
     assert status == "fail" and "both AZURE_KUBERNETES_CA_FILE and AZURE_KUBERNETES_CA_DATA" in detail
     assert fix == ("kubectl -n kube-system edit configmap azure-wi-webhook-config (remove AZURE_KUBERNETES_CA_DATA), "
                    "then kubectl -n demo rollout restart deployment/workload")
+
+
+@pytest.mark.parametrize("managed_by, client_id, expect", [
+    # a fleet profile, the binding as the service returns it: the placement, named after the ClusterRole
+    ("/subscriptions/s1/resourceGroups/frg/providers/Microsoft.ContainerService/fleets/f1/identityBindingProfiles/p1",
+     CLIENT_ID, f"--fleet-placement use-mi-{CLIENT_ID}"),
+    # ... without a client id (a garbled answer): a placeholder, never a crash
+    ("/subscriptions/s1/resourceGroups/frg/providers/Microsoft.ContainerService/fleets/f1/identityBindingProfiles/p1",
+     None, "--fleet-placement PLACEMENT_NAME"),
+    # hostile or foreign managedBy values are not a fleet profile: the per-cluster fix
+    ("/subscriptions/s1/resourceGroups/frg/providers/Microsoft.ContainerService/fleets/../identityBindingProfiles/p1",
+     CLIENT_ID, "generate-rbac"),
+    (42, CLIENT_ID, "generate-rbac"), ("x" * 10_000, CLIENT_ID, "generate-rbac"),
+    ("/subscriptions/s1/resourceGroups/g/providers/Microsoft.Other/things/t", CLIENT_ID, "generate-rbac"),
+])
+def test_service_account_fix_follows_managed_by_without_trusting_it(managed_by, client_id, expect):
+    from azext_identitybinding.check.cluster_rules import check_service_account
+    from azext_identitybinding.check.facts import Facts, Got, Target
+    binding = {"name": "identitybinding1", "managedBy": managed_by,
+               "properties": {"managedIdentity": {"resourceId": IDENTITY_ID, "clientId": client_id}}}
+    facts = Facts(Target(RG, CLUSTER, "demo/workload", binding_name="identitybinding1"), binding=Got(binding),
+                  sa=Got(missing=True, error="not found"))
+    [found] = check_service_account(facts)
+    assert found["status"] == "fail" and expect in found["fix"], found
+    if "fleet-placement" in expect:
+        assert found["fix"].startswith("az fleet get-credentials --subscription s1 -g frg -n f1 && ")

@@ -197,3 +197,89 @@ def test_the_example_deployment_mounts_what_generate_manifests_emits_and_passes_
     except ImportError:  # pragma: no cover
         return
     kubernetes_validate.validate(deployment, "1.34", strict=True)
+
+
+# -- AKS Fleet Manager: --fleet-placement ----------------------------------------------------------
+
+def rbac_gen(cassette, *args):
+    return run(cassette, "aks", "identity-binding", "generate-rbac", *args)
+
+
+def test_fleet_placement_appends_a_placement_of_exactly_the_generated_objects():
+    r = gen("no_requests", *OFFLINE, "--service-account", "demo/web", "team-b/api", *VAULT,
+            "--fleet-placement", "ib-web", "--member-selector", "env=prod,region=eu", "team=payments", "-o", "json")
+    assert r.exit_code == 0, r
+    assert r.requests == []
+    result = r.json()
+    assert kinds(result) == ["ClusterRole", "ClusterRoleBinding", "ServiceAccount", "ServiceAccount",
+                             "SecretProviderClass", "SecretProviderClass", "ClusterResourcePlacement"]
+    crp = result["items"][-1]
+    role = f"use-mi-{CLIENT_ID}"
+    assert crp["spec"]["resourceSelectors"] == [
+        {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": "ClusterRole", "name": role},
+        {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": "ClusterRoleBinding", "name": role},
+        {"group": "", "version": "v1", "kind": "Namespace", "name": "demo"},
+        {"group": "", "version": "v1", "kind": "Namespace", "name": "team-b"}]
+    affinity = crp["spec"]["policy"]["affinity"]["clusterAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert affinity == {"clusterSelectorTerms": [{"labelSelector": {"matchLabels": {
+        "env": "prod", "region": "eu", "team": "payments"}}}]}
+    assert crp["spec"]["policy"]["placementType"] == "PickAll"
+    # stderr: where to apply it, and which namespaces go whole
+    assert "az fleet get-credentials -g FLEET_GROUP -n FLEET" in r.err
+    assert "namespace(s) demo, team-b WHOLE" in r.err and "env=prod,region=eu,team=payments" in r.err
+    assert "--placement-rbac-only" in r.err
+
+
+def test_fleet_placement_is_byte_stable():
+    one = gen("no_requests", *OFFLINE, "--service-account", "b/x", "a/y", "--fleet-placement", "p",
+              "--member-selector", "z=1", "a=2", "-o", "yaml")
+    two = gen("no_requests", *OFFLINE, "--service-account", "a/y", "b/x", "a/y", "--fleet-placement", "p",
+              "--member-selector", "a=2,z=1", "-o", "yaml")
+    assert one.exit_code == two.exit_code == 0, (one, two)
+    assert one.out == two.out
+
+
+def test_placement_rbac_only_places_no_namespace_and_says_what_stays():
+    r = gen("no_requests", *OFFLINE, "--service-account", "demo/web", "--fleet-placement", "ib-web",
+            "--placement-rbac-only", "-o", "json")
+    assert r.exit_code == 0, r
+    crp = r.json()["items"][-1]
+    assert [s["kind"] for s in crp["spec"]["resourceSelectors"]] == ["ClusterRole", "ClusterRoleBinding"]
+    assert "affinity" not in crp["spec"]["policy"]  # every member
+    assert "WHOLE" not in r.err and "namespace(s) demo are not placed" in r.err
+
+
+def test_generate_rbac_fleet_placement_from_a_binding():
+    r = rbac_gen("rbac_from_binding", *FROM_BINDING, "--service-account", "demo/web", "--fleet-placement", "p",
+                 "-o", "json")
+    assert r.exit_code == 0, r
+    assert [i["kind"] for i in r.json()["items"]] == ["ClusterRole", "ClusterRoleBinding", "ClusterResourcePlacement"]
+    assert "WHOLE" not in r.err  # nothing namespaced was generated: no namespace is taken
+
+
+def test_fleet_placement_table_says_what_it_places_where():
+    r = gen("no_requests", *OFFLINE, "--service-account", "demo/web", "--fleet-placement", "p", "--member-selector",
+            "env=prod", "-o", "table")
+    assert r.exit_code == 0, r
+    [row] = [line for line in r.out.splitlines() if line.startswith("ClusterResourcePlacement")]
+    assert row.rstrip().endswith(f"ClusterRoleBinding use-mi-{CLIENT_ID}, Namespace demo on members labelled env=prod")
+
+
+@pytest.mark.parametrize("command", ["generate-manifests", "generate-rbac"])
+@pytest.mark.parametrize("args, message", [
+    (["--fleet-placement", "p", "--member-selector", ".."], "'..': expected KEY=VALUE"),
+    (["--fleet-placement", "p", "--member-selector", ""], "expected KEY=VALUE"),
+    (["--fleet-placement", "p", "--member-selector", "a" * 10_000], "(10000 characters)"),
+    (["--fleet-placement", "p", "--member-selector", "a=b=c"], "the value 'b=c' is not valid"),
+    (["--fleet-placement", "p", "--member-selector", "ümlaut=1"], "is not valid"),
+    (["--fleet-placement", "p", "--member-selector", "env=prod", "env=dev"], "given twice"),
+    (["--fleet-placement", ".."], "--fleet-placement: '..'"),
+    (["--fleet-placement", "P"], "uppercase"),
+    (["--member-selector", "env=prod"], "add --fleet-placement NAME"),
+    (["--placement-rbac-only"], "add --fleet-placement NAME"),
+])
+def test_hostile_placement_arguments_are_refused_before_anything(command, args, message):
+    r = run("no_requests", "aks", "identity-binding", command, *OFFLINE, "--service-account", "demo/web", *args)
+    assert r.exit_code == 2, r
+    assert message in r.err and r.out == "" and r.requests == []
+    assert "Traceback" not in r.err

@@ -810,7 +810,7 @@ class _FleetClient:
         return [{"id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/"
                        f"managedClusters/{self.name}", "name": self.name}]
 
-    def list_bindings(self, ref, pacer=None):
+    def list_bindings(self, ref, pacer=None, preview=False):  # ArmClient.list_bindings' signature
         ref.url(collection=True)
         return []
 

@@ -47,12 +47,81 @@ def test_list_managed_by_json_says_null_for_an_unmanaged_binding():
     assert [b["managedBy"] for b in r.json()] == [recorded_profile(), None]
 
 
-def test_show_managed_by_without_a_cluster_is_refused_before_any_request():
-    r = az("no_requests", "list", "--managed-identity-resource-id",
-           "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/g/providers/"
-           "Microsoft.ManagedIdentity/userAssignedIdentities/id1", "--show-managed-by")
-    assert r.exit_code == 2, r
-    assert "--show-managed-by" in r.err and "--cluster-name" in r.err
+# -- the fleet view (list --managed-identity-resource-id, no --cluster-name) with managedBy ----------
+
+IDENTITY_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/identity-rg/providers/"
+               "Microsoft.ManagedIdentity/userAssignedIdentities/identity1")
+SUB_A, SUB_B = "00000000-0000-0000-0000-000000000000", "33333333-3333-3333-3333-333333333333"
+PROFILE1 = (f"/subscriptions/{SUB_A}/resourceGroups/fleet-rg/providers/Microsoft.ContainerService/fleets/fleet1/"
+            "identityBindingProfiles/profile1")
+PROFILE2 = (f"/subscriptions/{SUB_B}/resourceGroups/fleet2-rg/providers/Microsoft.ContainerService/fleets/fleet2/"
+            "identityBindingProfiles/profile2")
+TWO_SUBS = ["list", "--managed-identity-resource-id", IDENTITY_ID, "--subscription", SUB_A, SUB_B]
+
+
+def binding_reads(r):
+    return [u for m, u, _ in r.requests if m == "GET" and "/identityBindings" in u]
+
+
+def test_fleet_view_over_two_subscriptions_says_who_manages_each_binding():
+    r = az("fleet_managed_by_two_subscriptions", *TWO_SUBS, "--show-managed-by")
+    assert r.exit_code == 0, r
+    assert len(binding_reads(r)) == 4 and all(u.endswith(PREVIEW) for u in binding_reads(r))
+    got = [(b["subscriptionId"], b["name"], b["managedBy"]) for b in r.json()]
+    assert got == [(SUB_A, "ib1", PROFILE1), (SUB_A, "ib2", None), (SUB_B, "ib6", PROFILE1), (SUB_B, "ib7", PROFILE2)]
+    summary = [line for line in r.err.splitlines() if "managedBy:" in line]
+    assert summary == [
+        "WARNING: managedBy: 3 of 4 binding(s) managed (2 by profile 'profile1' of fleet 'fleet1' (resource group "
+        f"'fleet-rg', subscription {SUB_A}); 1 by profile 'profile2' of fleet 'fleet2' (resource group 'fleet2-rg', "
+        f"subscription {SUB_B})), 1 unmanaged."]
+    assert r.all_played
+
+
+def test_fleet_view_table_has_the_subscription_and_managed_by_columns():
+    r = az("fleet_managed_by_two_subscriptions", *TWO_SUBS, "--show-managed-by", "-o", "table")
+    assert r.exit_code == 0, r
+    header, _, *rows = r.out.splitlines()
+    assert header.split()[-2:] == ["Subscription", "ManagedBy"]
+    wanted = [(SUB_A, "fleet fleet1/profile1"), (SUB_A, "-"), (SUB_B, "fleet fleet1/profile1"),
+              (SUB_B, "fleet fleet2/profile2")]
+    assert len(rows) == len(wanted)
+    for row, (sub, manager) in zip(rows, wanted):
+        assert row.rstrip().endswith(f"{sub}  {manager}"), row
+
+
+def test_fleet_view_preview_read_without_managed_by_says_null_and_all_unmanaged():
+    r = az("fleet_managed_by_none", "list", "--managed-identity-resource-id", IDENTITY_ID, "--show-managed-by")
+    assert r.exit_code == 0, r
+    assert [(b["name"], b["managedBy"]) for b in r.json()] == [("ib1", None), ("ib3", None)]
+    assert all(u.endswith(PREVIEW) for u in binding_reads(r))
+    assert "managedBy: 0 of 2 binding(s) managed, 2 unmanaged." in r.err
+    assert "subscriptionId" not in r.json()[0]  # one subscription: as before
+
+
+def test_fleet_view_with_managed_by_where_the_preview_is_not_offered_fails_once_not_per_cluster():
+    r = az("fleet_managed_by_no_preview", "list", "--managed-identity-resource-id", IDENTITY_ID, "--show-managed-by")
+    assert r.exit_code == 1, r
+    assert len(binding_reads(r)) == 1  # the region's answer holds for every cluster: no other read is sent
+    assert r.err.count("does not offer what the request needs") == 1
+    assert "2026-04-01, 2026-05-01, 2026-06-01, 2026-07-01, 2026-08-01" in r.err and "Traceback" not in r.err
+
+
+def test_fleet_view_without_the_flag_stays_on_the_ga_api_and_prints_no_summary():
+    r = az("fleet_list", "list", "--managed-identity-resource-id", IDENTITY_ID)
+    assert r.exit_code == 0, r
+    assert binding_reads(r) and not any("preview" in u for u in binding_reads(r))
+    assert "managedBy" not in r.json()[0] and "managedBy:" not in r.err
+
+
+@pytest.mark.parametrize("value, shown", [
+    (42, "1 by a int value"), ({"id": "x"}, "1 by a dict value"), ("a" * 10_000, "(10000 characters)"),
+    ("/subscriptions/s/resourceGroups/g/providers/Microsoft.Other/things/t", "1 by '/subscriptions"),
+])
+def test_the_summary_never_prints_a_hostile_manager_as_it_is(value, shown):
+    from azext_identitybinding.fleet import managed_by_summary
+    line = managed_by_summary([{"managedBy": value}, {"managedBy": None}, {}])
+    assert shown in line and line.endswith("1 of 3 binding(s) managed (" + line.split(" managed (", 1)[1])
+    assert line.endswith(", 2 unmanaged.") and len(line) < 400
 
 
 def test_delete_of_a_fleet_managed_binding_is_refused_naming_the_profile():

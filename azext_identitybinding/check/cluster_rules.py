@@ -107,18 +107,19 @@ def check_rbac_grant(facts):
     if status.get("allowed"):
         return [item("rbac-grant", "pass", f"allowed: {asked}; {status.get('reason', '')}".rstrip("; "))]
     fix = fixes.generate_rbac(facts)
+    managed = fixes.fleet_note(ident.fleet_profile) if ident.fleet_profile else ""
     namespaced = facts.sar_ns
     if namespaced is not None and namespaced.ok and (namespaced.value.get("status") or {}).get("allowed"):
         why = (namespaced.value.get("status") or {}).get("reason", "")
         return [item("rbac-grant", "fail", f"denied at cluster scope: {asked}; it is allowed only in namespace "
                                            f"{t.namespace} ({why}), through a RoleBinding, which the identity-binding "
-                                           "proxy does not honour", fix)]
+                                           f"proxy does not honour{managed}", fix)]
     others = []
     if facts.crbs.ok and facts.crs.ok:
         grants = rbac_audit.grants(facts.crbs.value.get("items"), facts.crs.value.get("items"), ident.client_id)
         others = [_grant_text(g) for g in grants]
     hint = f"; the identity is granted only to: {'; '.join(others)}" if others else ""
-    return [item("rbac-grant", "fail", f"denied: {asked}{hint}", fix)]
+    return [item("rbac-grant", "fail", f"denied: {asked}{hint}{managed}", fix)]
 
 
 @rule("rbac-rules", side="cluster")

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any, Optional
 
 from azext_identitybinding.constants import API_GROUP, VAULT_TYPE, VERB
-from azext_identitybinding.ids import parse, part, service_account_parts
+from azext_identitybinding.ids import fleet_profile, parse, part, service_account_parts
 
 
 @dataclass
@@ -85,6 +85,8 @@ class Identity:
         self.object_id = (mi.get("objectId") or props.get("principalId") or "").lower()
         self.issuer = (((binding or {}).get("properties") or {}).get("oidcIssuer") or {}).get("oidcIssuerUrl", "")
         self.binding_name = (binding or {}).get("name") or facts.target.binding_name
+        # the AKS Fleet Manager identity binding profile that manages the binding (managedBy), or None
+        self.fleet_profile = fleet_profile((binding or {}).get("managedBy"))
 
     @property
     def name(self):

@@ -48,9 +48,9 @@ def gather_arm(client, t):
     ref = BindingRef(client.subscription_id, t.resource_group, t.cluster, t.binding_name)
     reads = {"cluster": lambda: client.get_cluster(ref)}
     if t.binding_name:
-        reads["binding"] = lambda: client.get_binding(ref, missing_ok=True)
+        reads["binding"] = lambda: _with_manager(client.get_binding, ref, missing_ok=True)
     else:
-        reads["bindings"] = lambda: client.list_bindings(ref)
+        reads["bindings"] = lambda: _with_manager(client.list_bindings, ref)
     if t.identity_id:
         reads.update(_identity_reads(client, t.identity_id))
     if t.target_is_vault:  # needs no identity: read with the first batch
@@ -66,6 +66,17 @@ def gather_arm(client, t):
             if facts["binding"].ok else None
         facts.update(_concurrently(_identity_reads(client, found)) if found else {"identity": Got(), "fics": Got()})
     return facts
+
+
+def _with_manager(read, ref, **options):
+    """The binding(s) with managedBy (the preview api-version), so that a fix can name the Fleet placement;
+    where the region offers no version with it, the GA read: every check still runs, and the fix is the
+    per-cluster one."""
+    from azext_identitybinding.arm.errors import ApiVersionNotOffered
+    try:
+        return read(ref, preview=("managedBy",), **options)
+    except ApiVersionNotOffered:
+        return read(ref, **options)
 
 
 def gather_target(client, facts):

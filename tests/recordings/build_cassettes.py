@@ -157,13 +157,16 @@ FORBIDDEN_C2 = error("AuthorizationFailed", "The client 'admin@example.com' with
                      "managedClusters/c2' or the scope is invalid.")
 
 
-def fleet(overrides=None, bindings=FLEET_BINDINGS):
-    """The cluster list (two pages) and one bindings list per cluster; overrides replace a cluster's hits."""
+def fleet(overrides=None, bindings=FLEET_BINDINGS, preview=False):
+    """The cluster list (two pages) and one bindings list per cluster; overrides replace a cluster's hits.
+    With preview, the bindings are read with the preview api-version (list --show-managed-by)."""
     overrides = overrides or {}
     hits = [hit("GET", CLUSTERS, 200, {"value": [cluster(*c) for c in FLEET[:2]], "nextLink": CLUSTERS_PAGE2}),
             hit("GET", CLUSTERS_PAGE2, 200, {"value": [cluster(*c) for c in FLEET[2:]]})]
     for rg, name in FLEET:
-        hits += overrides.get(name) or [hit("GET", cluster_bindings_url(rg, name), 200, {"value": bindings[name]})]
+        url = cluster_bindings_url(rg, name)
+        url = url.replace(f"?{API}", f"?api-version={BINDINGS_PREVIEW_API_VERSION}") if preview else url
+        hits += overrides.get(name) or [hit("GET", url, 200, {"value": bindings[name]})]
     return hits
 
 
@@ -706,11 +709,13 @@ def sar_hit(allowed, reason=None, namespace=None):
 
 
 SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+# check reads the binding with the preview api-version: its managedBy says whether AKS Fleet Manager manages it
+CHECK_ITEM, CHECK_LIST = PREVIEW_ITEM, f"{BINDINGS}?{PREVIEW}"
 ALLOWED = sar_hit(True, f'RBAC: allowed by ClusterRoleBinding "{CRB_NAME}" of ClusterRole "{CRB_NAME}" to '
                         f'ServiceAccount "{SA}/{NS}"')
 CHECK_ARM = {
     "cluster": hit("GET", CLUSTER_URL, 200, managed_cluster()),
-    "binding": hit("GET", ITEM, 200, binding()),
+    "binding": hit("GET", CHECK_ITEM, 200, binding()),
     "identity": hit("GET", IDENTITY_URL, 200, IDENTITY),
     "fics": hit("GET", FICS_URL, 200, {"value": [OTHER_FIC, FIC]}),
 }
@@ -757,26 +762,30 @@ ARM_ONLY = {"cluster_access": False}
 DENIED_BOTH = [sar_hit(False), sar_hit(False, namespace=NS)]
 CHECK_CASSETTES = {
     "check_all_green": check_case(),
+    # a region without the preview: the GA read of the binding, every check still runs
+    "check_all_green_no_preview": check_case(arm={"binding": [
+        hit("GET", CHECK_ITEM, 400, not_offered(BINDINGS_PREVIEW_API_VERSION, GA_VERSIONS)),
+        hit("GET", ITEM, 200, binding())]}),
     "check_arm_green": check_case(**ARM_ONLY),
-    "check_by_identity": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [
+    "check_by_identity": check_case({"binding": hit("GET", CHECK_LIST, 200, {"value": [
         binding(name="other", identity_id=OTHER_IDENTITY_ID, client_id="b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"),
         binding()]})}, **ARM_ONLY),
-    "check_only_binding": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [binding()]})},
+    "check_only_binding": check_case({"binding": hit("GET", CHECK_LIST, 200, {"value": [binding()]})},
                                      **ARM_ONLY),
-    "check_ambiguous_binding": check_case({"binding": hit("GET", f"{BINDINGS}?{API}", 200, {"value": [
+    "check_ambiguous_binding": check_case({"binding": hit("GET", CHECK_LIST, 200, {"value": [
         binding(), binding(name="other", identity_id=OTHER_IDENTITY_ID)]}), "identity": None, "fics": None},
         **ARM_ONLY),
     # failure modes decided in Azure
     "check_cluster_not_found": check_case({"cluster": hit("GET", CLUSTER_URL, 404, CLUSTER_404),
-                                           "binding": hit("GET", ITEM, 404, CLUSTER_404), "identity": None,
+                                           "binding": hit("GET", CHECK_ITEM, 404, CLUSTER_404), "identity": None,
                                            "fics": None}, **ARM_ONLY),
     "check_no_workload_identity": check_case({"cluster": hit("GET", CLUSTER_URL, 200,
                                                              managed_cluster(workload_identity=False))}, **ARM_ONLY),
     "check_vnet_integration": check_case({"cluster": hit("GET", CLUSTER_URL, 200,
                                                          managed_cluster(vnet_integration=True))}, **ARM_ONLY),
-    "check_binding_missing": check_case({"binding": hit("GET", ITEM, 404, BINDING_404), "identity": None,
+    "check_binding_missing": check_case({"binding": hit("GET", CHECK_ITEM, 404, BINDING_404), "identity": None,
                                          "fics": None}, **ARM_ONLY),
-    "check_binding_failed": check_case({"binding": hit("GET", ITEM, 200, binding(state="Failed"))}, **ARM_ONLY),
+    "check_binding_failed": check_case({"binding": hit("GET", CHECK_ITEM, 200, binding(state="Failed"))}, **ARM_ONLY),
     "check_identity_recreated": check_case({"identity": hit("GET", IDENTITY_URL, 200, {
         **IDENTITY, "properties": {**IDENTITY["properties"], "clientId": "c4d5e6f7-0a1b-4c2d-8e3f-4a5b6c7d8e9f"}})},
         **ARM_ONLY),
@@ -810,6 +819,12 @@ CHECK_CASSETTES = {
     "check_rbac_missing": check_case(kube={"sar": DENIED_BOTH, "crbs": kube_hit(
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
         kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS))}),
+    # the same, on a member whose binding an AKS Fleet Manager identity binding profile manages
+    "check_rbac_missing_fleet_managed": check_case(
+        {"binding": hit("GET", CHECK_ITEM, 200, binding(managed_by=FLEET_PROFILE_ID))},
+        kube={"sar": DENIED_BOTH, "crbs": kube_hit(
+            "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+            kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS))}),
     "check_rbac_rolebinding_only": check_case(kube={"sar": [sar_hit(False), sar_hit(
         True, f'RBAC: allowed by RoleBinding "use-mi/{NS}" of ClusterRole "{CRB_NAME}" to ServiceAccount "{SA}/{NS}"',
         namespace=NS)], "crbs": kube_hit("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
@@ -954,13 +969,14 @@ def graph_page(rows, token=None, total=None, headers=None, truncated=False):
     return hit("POST", GRAPH, 200, page, {**QUOTA, **(headers or {})})
 
 
-def sub_bindings_url(sub, rg, name):
-    return cluster_bindings_url(rg, name).replace(SUB, sub)
+def sub_bindings_url(sub, rg, name, preview=False):
+    url = cluster_bindings_url(rg, name).replace(SUB, sub)
+    return url.replace(API, PREVIEW) if preview else url
 
 
-def sub_bindings(sub, rg, name, bindings=(), headers=None):
+def sub_bindings(sub, rg, name, bindings=(), headers=None, preview=False):
     values = [{**b, "id": b["id"].replace(SUB, sub)} for b in bindings]
-    return hit("GET", sub_bindings_url(sub, rg, name), 200, {"value": values}, headers)
+    return hit("GET", sub_bindings_url(sub, rg, name, preview), 200, {"value": values}, headers)
 
 
 def sub_clusters(sub, *clusters):
@@ -1100,6 +1116,34 @@ SCALE_CASSETTES = {
     ],
 }
 CASSETTES.update(SCALE_CASSETTES)
+
+# -- the fleet view with managedBy (list --show-managed-by without --cluster-name): preview reads -----
+FLEET2_PROFILE_ID = (f"/subscriptions/{SUB3}/resourceGroups/fleet2-rg/providers/Microsoft.ContainerService/fleets/"
+                     "fleet2/identityBindingProfiles/profile2")
+MANAGED_BY_CASSETTES = {
+    # --subscription A B: c1 and c6 bound by fleet1's profile1 (its fleet in A, the member c6 in B), c7 by
+    # fleet2's profile2, c2 by hand (no managedBy); c1 also holds another identity's binding (not listed).
+    "fleet_managed_by_two_subscriptions": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2"), graph_row(SUB3, "rg6", "c6"),
+                    graph_row(SUB3, "rg7", "c7")]),
+        sub_bindings(SUB, "rg1", "c1", [binding(name="ib1", rg="rg1", cluster="c1", managed_by=FLEET_PROFILE_ID),
+                                        binding(name="other", rg="rg1", cluster="c1", identity_id=OTHER_IDENTITY_ID)],
+                     preview=True),
+        sub_bindings(SUB, "rg2", "c2", [binding(name="ib2", rg="rg2", cluster="c2")], preview=True),
+        sub_bindings(SUB3, "rg6", "c6", [binding(name="ib6", rg="rg6", cluster="c6", managed_by=FLEET_PROFILE_ID)],
+                     preview=True),
+        sub_bindings(SUB3, "rg7", "c7", [binding(name="ib7", rg="rg7", cluster="c7", managed_by=FLEET2_PROFILE_ID)],
+                     preview=True),
+    ],
+    # one subscription, read with the preview api-version, and nothing manages the bindings: no managedBy
+    "fleet_managed_by_none": fleet(preview=True),
+    # a region without the preview: every cluster would answer so; the first answer ends the scan
+    "fleet_managed_by_no_preview": fleet({name: [hit("GET", cluster_bindings_url(rg, name).replace(
+        f"?{API}", f"?{PREVIEW}"), 400, not_offered(BINDINGS_PREVIEW_API_VERSION, GA_VERSIONS))] for rg, name in FLEET},
+        preview=True),
+}
+CASSETTES.update(MANAGED_BY_CASSETTES)
 
 
 # -- `check --target-resource`: a Key Vault (or another resource), role assignments, role definitions --
