@@ -761,7 +761,7 @@ CHECK_CASSETTES = {
             role_binding("ci-admin", "cluster-admin", [{"kind": "ServiceAccount", "name": "ci-bot",
                                                         "namespace": "tools"}])]))}),
     "check_sar_forbidden": check_case(kube={"sar": kube_hit("POST", SAR_PATH, 403, forbidden(
-        "create", "subjectaccessreviews", "authorization.k8s.io")), "crbs": kube_hit(
+        "create", "subjectaccessreviews", "authorization.k8s.io"), sent=sar_body()), "crbs": kube_hit(
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 403,
         forbidden("list", "clusterrolebindings", "rbac.authorization.k8s.io"))}),
     "check_webhook_old": check_case(kube={"webhook": kube_hit(
@@ -872,12 +872,33 @@ def graph_row(sub, rg, name, id_casing=None):
     return {"id": id_casing(cid) if id_casing else cid, "name": name, "resourceGroup": rg, "subscriptionId": sub}
 
 
-def graph_page(rows, token=None, total=None, headers=None, truncated=False):
+# The Resource Graph query, written out here, not imported from arm/client.py: the cassettes pin what is
+# sent, so a change to the extension's query (say to .../managedclusters/agentpools, which matches no
+# cluster and would let cleanup-fic delete a credential in use) fails playback until this is changed too.
+GRAPH_QUERY = ("resources | where type =~ 'microsoft.containerservice/managedclusters' "
+               "| project id, name, resourceGroup, subscriptionId | order by id asc")
+
+
+def graph_query(subs, skip_token=None):
+    """The body of one Resource Graph request: the query over `subs` (sorted), 1,000 rows a page."""
+    options = {"$top": 1000, "resultFormat": "objectArray"}
+    if skip_token:
+        options["$skipToken"] = skip_token
+    return {"query": GRAPH_QUERY, "options": options, "subscriptions": sorted(subs)}
+
+
+def graph_hit(subs, status, body, headers=None, skip_token=None):
+    return hit("POST", GRAPH, status, body, headers, sent=graph_query(subs, skip_token))
+
+
+def graph_page(subs, rows, token=None, total=None, headers=None, truncated=False, skip_token=None):
+    """One answered page of the query over `subs` (`skip_token`: the one this request sent; `token`:
+    the one the page answers with)."""
     page = {"totalRecords": total if total is not None else len(rows), "count": len(rows), "data": rows,
             "facets": [], "resultTruncated": "true" if truncated else "false"}
     if token:
         page["$skipToken"] = token
-    return hit("POST", GRAPH, 200, page, {**QUOTA, **(headers or {})})
+    return graph_hit(subs, 200, page, {**QUOTA, **(headers or {})}, skip_token)
 
 
 def sub_bindings_url(sub, rg, name):
@@ -916,11 +937,13 @@ SCALE_CASSETTES = {
         subscriptions((SUB, "Platform"), (SUB2, "Team A"), next_link=SUBSCRIPTIONS_PAGE2),
         hit("GET", SUBSCRIPTIONS_PAGE2, 200, {"value": [subscription(SUB3, "Team B")],
                                               "count": {"type": "Total", "value": 3}}),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2")], token=GRAPH_TOKEN, total=5,
+        graph_page((SUB, SUB2, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2")], token=GRAPH_TOKEN,
+                   total=5,
                    headers={"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:03"}),
-        graph_page([graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6"),
+        graph_page((SUB, SUB2, SUB3), [graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6"),
                     graph_row(SUB, "rg1", "c1", id_casing=lambda i: i.replace("/resourceGroups/rg1/",
-                                                                              "/resourcegroups/RG1/"))], total=5),
+                                                                              "/resourcegroups/RG1/"))], total=5,
+                   skip_token=GRAPH_TOKEN),
         sub_bindings(SUB, "rg1", "c1", [IB1]),
         sub_bindings(SUB2, "rg5", "c5"),
         sub_bindings(SUB, "rg2", "c2"),
@@ -929,7 +952,7 @@ SCALE_CASSETTES = {
     # Resource Graph forbidden: each subscription's clusters are listed from ARM instead.
     "fleet_all_graph_forbidden": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        graph_hit((SUB, SUB3), 403, ARG_FORBIDDEN),
         sub_clusters(SUB, ("rg1", "c1")),
         sub_clusters(SUB3, ("rg6", "c6")),
         sub_bindings(SUB, "rg1", "c1", [IB1]),
@@ -940,11 +963,11 @@ SCALE_CASSETTES = {
     # subscription for Retry-After, sends it again).
     "fleet_subscriptions_throttled": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        hit("POST", GRAPH, 429, error("RateLimiting", "Please provide below info when asking for support: "
-                                      "timestamp = 2026-12-02T10:00:00.0000000Z, correlationId = "
-                                      "5b2f1c3e-0000-4000-8000-000000000000."),
-            {"Retry-After": "1", "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"}),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        graph_hit((SUB, SUB3), 429, error("RateLimiting", "Please provide below info when asking for support: "
+                                          "timestamp = 2026-12-02T10:00:00.0000000Z, correlationId = "
+                                          "5b2f1c3e-0000-4000-8000-000000000000."),
+                  {"Retry-After": "1", "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"}),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1", [IB1], {REMAINING_READS_HEADER: "249"}),
         hit("GET", sub_bindings_url(SUB3, "rg6", "c6"), 429, THROTTLED,
             {"Retry-After": "3", REMAINING_READS_HEADER: "0"}),
@@ -960,7 +983,7 @@ SCALE_CASSETTES = {
     # Resource Graph marks its answer truncated: not trusted, each subscription is listed from ARM.
     "fleet_graph_truncated": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1")], total=2, truncated=True),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1")], total=2, truncated=True),
         sub_clusters(SUB, ("rg1", "c1")),
         sub_clusters(SUB3, ("rg6", "c6")),
         sub_bindings(SUB, "rg1", "c1", [IB1]),
@@ -981,7 +1004,8 @@ SCALE_CASSETTES = {
     "cleanup_fic_third_subscription": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB2, "Team A"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6")]),
+        graph_page((SUB, SUB2, SUB3),
+                   [graph_row(SUB, "rg1", "c1"), graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1"),
         sub_bindings(SUB2, "rg5", "c5"),
         sub_bindings(SUB3, "rg6", "c6", [IB6]),
@@ -990,7 +1014,7 @@ SCALE_CASSETTES = {
     "cleanup_fic_all_subscriptions_deletes": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1"),
         sub_bindings(SUB3, "rg6", "c6", [binding(name="x", rg="rg6", cluster="c6", identity_id=OTHER_IDENTITY_ID)]),
         hit("GET", FIC_URL, 200, FIC),
@@ -1001,7 +1025,7 @@ SCALE_CASSETTES = {
     "cleanup_fic_subscription_unreadable": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB3, "Team B"), (SUB4, "Old", "Disabled")),
-        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        graph_hit((SUB, SUB3), 403, ARG_FORBIDDEN),
         sub_clusters(SUB, ("rg1", "c1")),
         hit("GET", CLUSTERS.replace(SUB, SUB3), 403, CLUSTERS_403),
         sub_bindings(SUB, "rg1", "c1"),
