@@ -465,13 +465,13 @@ WEBHOOK_QUERY = urlencode({"labelSelector": WEBHOOK_SELECTOR})
 WEBHOOK_IMAGE = "mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.6.0-alpha.1"
 
 
-def managed_cluster(workload_identity=True, vnet_integration=False):
+def managed_cluster(workload_identity=True, vnet_integration=False, oidc_issuer=None, tenant=TENANT):
     props = {
         "provisioningState": "Succeeded", "powerState": {"code": "Running"}, "kubernetesVersion": "1.34",
         "currentKubernetesVersion": "1.34.1", "dnsPrefix": "cluster1-dns", "fqdn": FQDN,
         "azurePortalFQDN": FQDN.replace(".hcp.", ".portal.hcp."), "nodeResourceGroup": f"MC_{RG}_{CLUSTER}_eastus2",
         "enableRBAC": True,
-        "oidcIssuerProfile": {"enabled": workload_identity, "issuerURL": f"https://eastus2.oic.prod-aks.azure.com/"
+        "oidcIssuerProfile": {"enabled": workload_identity if oidc_issuer is None else oidc_issuer, "issuerURL": f"https://eastus2.oic.prod-aks.azure.com/"
                                                                          f"{TENANT}/9d1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5d/"},
         "securityProfile": {"workloadIdentity": {"enabled": workload_identity}},
     }
@@ -481,7 +481,7 @@ def managed_cluster(workload_identity=True, vnet_integration=False):
     return {"id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{CLUSTER}",
             "location": "eastus2", "name": CLUSTER, "type": "Microsoft.ContainerService/ManagedClusters",
             "sku": {"name": "Base", "tier": "Free"},
-            "identity": {"type": "SystemAssigned", "principalId": "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "tenantId": TENANT},
+            "identity": {"type": "SystemAssigned", "principalId": "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "tenantId": tenant},
             "properties": props}
 
 
@@ -791,6 +791,106 @@ CHECK_CASSETTES = {
             for e in BINDING_ENV])]), query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
 }
 CASSETTES.update(CHECK_CASSETTES)
+
+
+# -- one scenario for each branch of a rule that the failure modes above do not reach -----------------
+# (tests/test_check_branches.py derives the branches from the rule modules and fails when one has none)
+def kube_forbidden(path, verb, resource, group="", query=""):
+    return kube_hit("GET", path, 403, forbidden(verb, resource, group, f'in the namespace "{path.split("/")[4]}"'
+                                                if "/namespaces/" in path else "at the cluster scope"), query=query)
+
+
+def sa_with(annotations):
+    return kube_hit("GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200, service_account(annotations))
+
+
+def webhook_with(deployments, config=WEBHOOK_CONFIG):
+    return {"webhook": kube_hit("GET", f"/apis/apps/v1/namespaces/{WEBHOOK_NAMESPACE}/deployments", 200,
+                                kube_list("DeploymentList", "apps/v1", deployments), query=WEBHOOK_QUERY),
+            "webhook_config": kube_hit("GET", f"/api/v1/namespaces/{WEBHOOK_NAMESPACE}/configmaps/"
+                                              f"{WEBHOOK_CONFIG_NAME}", 200, config)}
+
+
+CLUSTER_403 = error("AuthorizationFailed", "The client 'dev@contoso.com' with object id "
+                    "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform action "
+                    "'Microsoft.ContainerService/managedClusters/read' over scope "
+                    f"'/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/"
+                    f"{CLUSTER}' or the scope is invalid.")
+IDENTITY_403 = error("AuthorizationFailed", "The client 'dev@contoso.com' with object id "
+                     "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform action "
+                     f"'Microsoft.ManagedIdentity/userAssignedIdentities/read' over scope '{IDENTITY_ID}' or the "
+                     "scope is invalid.")
+NOT_SWITCHED_ON_CONFIG = {**WEBHOOK_CONFIG, "data": {k: v for k, v in WEBHOOK_CONFIG["data"].items()
+                                                     if k not in (TOKEN_PROXY_ENV, OLD_TOKEN_ENDPOINT_ENV)}}
+BRANCH_CASSETTES = {
+    # workload identity on, OIDC issuer off (and the reverse): either one off fails
+    "check_oidc_issuer_off": check_case({"cluster": hit("GET", CLUSTER_URL, 200, managed_cluster(oidc_issuer=False))},
+                                        **ARM_ONLY),
+    "check_only_oidc_issuer_on": check_case({"cluster": hit("GET", CLUSTER_URL, 200, managed_cluster(
+        workload_identity=False, oidc_issuer=True))}, **ARM_ONLY),
+    "check_binding_creating": check_case({"binding": hit("GET", ITEM, 200, binding(state="Creating"))}, **ARM_ONLY),
+    "check_binding_updating": check_case({"binding": hit("GET", ITEM, 200, binding(state="Updating"))}, **ARM_ONLY),
+    # the cluster and its binding cannot be read (403): skips, not failures; the identity is then unknown
+    "check_cluster_forbidden": check_case({"cluster": hit("GET", CLUSTER_URL, 403, CLUSTER_403),
+                                           "binding": hit("GET", ITEM, 403, CLUSTER_403), "identity": None,
+                                           "fics": None}, **ARM_ONLY),
+    # the cluster can be read, its binding cannot: a skip, not "missing"
+    "check_binding_forbidden": check_case({"binding": hit("GET", ITEM, 403, error(
+        "AuthorizationFailed", "The client 'dev@contoso.com' with object id '9a8b7c6d-0000-4000-8000-000000000000' "
+        "does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/identityBindings/"
+        f"read' over scope '{ITEM.split('?')[0][len(ARM):]}' or the scope is invalid.")), "identity": None,
+        "fics": None}, **ARM_ONLY),
+    "check_identity_deleted": check_case({"identity": hit("GET", IDENTITY_URL, 404, IDENTITY_404),
+                                          "fics": hit("GET", FICS_URL, 404, IDENTITY_404)}, **ARM_ONLY),
+    "check_identity_forbidden": check_case({"identity": hit("GET", IDENTITY_URL, 403, IDENTITY_403),
+                                            "fics": hit("GET", FICS_URL, 403, IDENTITY_403)}, **ARM_ONLY),
+    # no binding, so no client id: the checks that compare with it are skips (and no review is sent)
+    "check_client_id_unknown": check_case({"binding": hit("GET", ITEM, 404, BINDING_404), "identity": None,
+                                           "fics": None}, kube={"sar": None}),
+    # every namespaced read of the cluster forbidden (the cluster-wide lists and the review allowed)
+    "check_kube_reads_forbidden": check_case(kube={
+        "sa": kube_forbidden(f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", "get", "serviceaccounts"),
+        "crs": kube_forbidden("/apis/rbac.authorization.k8s.io/v1/clusterroles", "list", "clusterroles",
+                              "rbac.authorization.k8s.io"),
+        "webhook": kube_forbidden(f"/apis/apps/v1/namespaces/{WEBHOOK_NAMESPACE}/deployments", "list", "deployments",
+                                  "apps", WEBHOOK_QUERY),
+        "root_ca": kube_forbidden(f"/api/v1/namespaces/{NS}/configmaps/{ROOT_CA}", "get", "configmaps"),
+        "pods": kube_forbidden(f"/api/v1/namespaces/{NS}/pods", "list", "pods",
+                               query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_webhook_missing": check_case(kube=webhook_with([])),
+    "check_webhook_not_ready": check_case(kube=webhook_with([webhook_deployment(ready=0)])),
+    "check_webhook_unversioned": check_case(kube=webhook_with([webhook_deployment(
+        image="mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:latest")])),
+    # a release that supports identity bindings, but no flag and no proxy setting switch the feature on
+    "check_webhook_not_switched_on": check_case(kube=webhook_with([webhook_deployment(
+        image="mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.6.0")], NOT_SWITCHED_ON_CONFIG)),
+    # the webhook's config gives the pod both CA sources: the SDK refuses to choose
+    "check_pod_two_ca_sources": check_case(kube={"pods": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod(env=BINDING_ENV + [
+            {"name": "AZURE_KUBERNETES_CA_DATA", "value": "-----BEGIN CERTIFICATE-----\nMIIE6DCCAtCgAwIBAgIQ...\n"}])]),
+        query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_root_ca_empty": check_case(kube={"root_ca": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/configmaps/{ROOT_CA}", 200, {**ROOT_CA_MAP, "data": {"ca.crt": " "}})}),
+    "check_sa_tenant_missing": check_case(kube={"sa": sa_with({CLIENT_ID_ANNOTATION: CLIENT_ID})}),
+    # no tenant annotation, and the cluster is in another tenant than the identity: pods would ask the wrong one
+    "check_sa_tenant_missing_cluster_elsewhere": check_case(
+        {"cluster": hit("GET", CLUSTER_URL, 200, managed_cluster(tenant="22222222-2222-2222-2222-222222222222"))},
+        kube={"sa": sa_with({CLIENT_ID_ANNOTATION: CLIENT_ID})}),
+    # the service account is granted, and so is every service account of its namespace
+    "check_rbac_namespace_group": check_case(kube={"crbs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+        kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS + [
+            role_binding(CRB_NAME, CRB_NAME, [SA_SUBJECT, {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io",
+                                                           "name": f"system:serviceaccounts:{NS}"}])]))}),
+    # a malformed rule beside the good one: the grant works, the leftover is a warning
+    "check_rbac_malformed_but_granted": check_case(kube={"crs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", 200,
+        kube_list("ClusterRoleList", "rbac.authorization.k8s.io/v1", SYSTEM_ROLES + [
+            cluster_role(CRB_NAME, [GOOD_RULE]),
+            cluster_role("use-mi-by-object-id", [{"apiGroups": [API_GROUP], "resources": [OBJECT_ID],
+                                                  "verbs": [VERB]}])]))}),
+}
+CASSETTES.update(BRANCH_CASSETTES)
 
 
 # -- `wait`: az's wait loop GETs the binding once per --interval -----------------------------------
@@ -1177,6 +1277,15 @@ TARGET_CASSETTES = {
         *assignments_hits(STORAGE_ID, [role_assignment("Storage Blob Data Reader", STORAGE_ID, 1)]),
         role_definition_hit("Storage Blob Data Reader")]),
     "check_target_other_none": target_case([*assignments_hits(STORAGE_ID, [])]),
+    # the vault cannot be read: a skip
+    "check_target_vault_forbidden": target_case([hit("GET", VAULT_URL, 403, error(
+        "AuthorizationFailed", "The client 'dev@contoso.com' with object id '9a8b7c6d-0000-4000-8000-000000000000' "
+        f"does not have authorization to perform action 'Microsoft.KeyVault/vaults/read' over scope '{VAULT_ID}' or "
+        "the scope is invalid."))]),
+    "check_target_other_forbidden": target_case([hit("GET", assignments_url(STORAGE_ID), 403, ASSIGNMENTS_FORBIDDEN)]),
+    # no binding and no identity: the principal is not known, nothing about the target is read
+    "check_target_principal_unknown": check_case({"binding": hit("GET", ITEM, 404, BINDING_404), "identity": None,
+                                                  "fics": None}, **ARM_ONLY),
 }
 CASSETTES.update(TARGET_CASSETTES)
 
