@@ -1089,6 +1089,16 @@ SCALE_CASSETTES = {
         sub_bindings(SUB, "rg1", "c1", [IB1]),
         sub_bindings(SUB3, "rg6", "c6", [IB6]),
     ],
+    # --all-subscriptions -g rg1: Resource Graph lists every cluster; only those of group rg1 (any casing)
+    # are read
+    "fleet_all_graph_group": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2"),
+                                 graph_row(SUB3, "RG1", "c7", id_casing=lambda i: i.replace("/RG1/", "/Rg1/")),
+                                 graph_row(SUB3, "rg6", "c6")]),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+        sub_bindings(SUB3, "Rg1", "c7"),
+    ],
     # one subscription, -g of a group that does not exist: not found (exit 3), as before issue 13
     "fleet_group_not_found": [
         hit("GET", f"{ARM}/subscriptions/{SUB}/resourceGroups/nogroup/providers/Microsoft.ContainerService/"
