@@ -471,8 +471,9 @@ def managed_cluster(workload_identity=True, vnet_integration=False, oidc_issuer=
         "currentKubernetesVersion": "1.34.1", "dnsPrefix": "cluster1-dns", "fqdn": FQDN,
         "azurePortalFQDN": FQDN.replace(".hcp.", ".portal.hcp."), "nodeResourceGroup": f"MC_{RG}_{CLUSTER}_eastus2",
         "enableRBAC": True,
-        "oidcIssuerProfile": {"enabled": workload_identity if oidc_issuer is None else oidc_issuer, "issuerURL": f"https://eastus2.oic.prod-aks.azure.com/"
-                                                                         f"{TENANT}/9d1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5d/"},
+        "oidcIssuerProfile": {"enabled": workload_identity if oidc_issuer is None else oidc_issuer,
+                              "issuerURL": f"https://eastus2.oic.prod-aks.azure.com/"
+                                           f"{TENANT}/9d1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5d/"},
         "securityProfile": {"workloadIdentity": {"enabled": workload_identity}},
     }
     if vnet_integration:
@@ -1040,10 +1041,11 @@ SCALE_CASSETTES = {
         graph_page((SUB, SUB2, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2")], token=GRAPH_TOKEN,
                    total=5,
                    headers={"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:03"}),
-        graph_page((SUB, SUB2, SUB3), [graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6"),
+        graph_page((SUB, SUB2, SUB3),
+                   [graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6"),
                     graph_row(SUB, "rg1", "c1", id_casing=lambda i: i.replace("/resourceGroups/rg1/",
-                                                                              "/resourcegroups/RG1/"))], total=5,
-                   skip_token=GRAPH_TOKEN),
+                                                                              "/resourcegroups/RG1/"))],
+                   total=5, skip_token=GRAPH_TOKEN),
         sub_bindings(SUB, "rg1", "c1", [IB1]),
         sub_bindings(SUB2, "rg5", "c5"),
         sub_bindings(SUB, "rg2", "c2"),
