@@ -163,3 +163,183 @@ def test_credential_missing_with_free_slots_does_not_ask_to_free_one():
     status, detail, _ = one(azure_rules.check_fic, green(fics=Got([B.OTHER_FIC])))
     assert status == "fail" and detail == ("credential 'aks-identity-binding' is missing (deleted?); the identity "
                                            "uses 1 of its 20 federated credentials")
+
+
+# -- the cluster side ------------------------------------------------------------------------------
+
+def sa(annotations):
+    return Got(B.service_account(annotations))
+
+
+def webhooks(*deployments, config=None):
+    return dict(webhook=Got(B.kube_list("DeploymentList", "apps/v1", list(deployments))),
+                webhook_config=Got(B.WEBHOOK_CONFIG if config is None else config))
+
+
+ANNOTATE = "kubectl -n demo annotate serviceaccount workload azure.workload.identity/{}={} --overwrite"
+CLIENT_FIX = ANNOTATE.format("client-id", CLIENT_ID)
+TENANT_FIX = ANNOTATE.format("tenant-id", TENANT)
+ASKED = (f"system:serviceaccount:demo:workload use-managed-identity cid.wi.aks.azure.com/{CLIENT_ID} (cluster scope, "
+         "by SubjectAccessReview)")
+ROOT_CA_FIX = ("kubectl -n demo create configmap kube-root-ca.crt --from-literal=ca.crt=\"$(kubectl -n default get "
+               "configmap kube-root-ca.crt -o jsonpath='{.data.ca\\.crt}')\"")
+RECONCILE = f"{UPDATE} --enable-workload-identity"
+WEBHOOK = "azure-wi-webhook-controller-manager"
+DENIED = Got({"status": {"allowed": False}})
+CLUSTER_CASES = {
+    # case: (rule, changes, (status, detail, fix))
+    "sa-missing": (cluster_rules.check_service_account, dict(sa=Got(error="x", missing=True)), (
+        "fail", "service account demo/workload does not exist", RBAC.replace(" -o yaml", " --include-sa -o yaml"))),
+    "sa-forbidden": (cluster_rules.check_service_account, dict(sa=Got(error="403")), (
+        "skip", "service account demo/workload could not be read: 403", "")),
+    "client-id-upper": (cluster_rules.check_sa_client_id, dict(sa=sa({B.CLIENT_ID_ANNOTATION: CLIENT_ID.upper(),
+                                                                      B.TENANT_ID_ANNOTATION: TENANT})), (
+        "warn", f"annotation azure.workload.identity/client-id is '{CLIENT_ID.upper()}': same id, but pods send it as "
+                "written and RBAC compares exactly; write it lowercase", CLIENT_FIX)),
+    "client-id-padded": (cluster_rules.check_sa_client_id, dict(sa=sa({B.CLIENT_ID_ANNOTATION: f" {CLIENT_ID} "})), (
+        "warn", f"annotation azure.workload.identity/client-id is ' {CLIENT_ID} ': same id, but pods send it as "
+                "written and RBAC compares exactly; write it lowercase", CLIENT_FIX)),
+    "client-id-object-id": (cluster_rules.check_sa_client_id, dict(sa=sa({B.CLIENT_ID_ANNOTATION: OBJECT_ID})), (
+        "fail", f"annotation azure.workload.identity/client-id is {OBJECT_ID} (that is the identity's object id), not "
+                f"the identity's client id {CLIENT_ID}", CLIENT_FIX)),
+    "client-id-other": (cluster_rules.check_sa_client_id, dict(sa=sa({B.CLIENT_ID_ANNOTATION: "nope"})), (
+        "fail", f"annotation azure.workload.identity/client-id is nope, not the identity's client id {CLIENT_ID}",
+        CLIENT_FIX)),
+    "client-id-missing": (cluster_rules.check_sa_client_id, dict(sa=sa({B.TENANT_ID_ANNOTATION: TENANT})), (
+        "fail", "annotation azure.workload.identity/client-id is missing: pods get no AZURE_CLIENT_ID", CLIENT_FIX)),
+    "client-id-no-sa": (cluster_rules.check_sa_client_id, dict(sa=Got(error="x", missing=True)), (
+        "skip", "needs the service account", "")),
+    "tenant-other": (cluster_rules.check_sa_tenant_id, dict(sa=sa({B.TENANT_ID_ANNOTATION: OTHER_TENANT})), (
+        "fail", f"annotation azure.workload.identity/tenant-id is {OTHER_TENANT}, but the identity is in tenant "
+                f"{TENANT}", TENANT_FIX)),
+    "tenant-upper": (cluster_rules.check_sa_tenant_id, dict(sa=sa({B.TENANT_ID_ANNOTATION: f" {TENANT.upper()}"})), (
+        "pass", f"annotation azure.workload.identity/tenant-id is {TENANT}", "")),
+    "tenant-missing": (cluster_rules.check_sa_tenant_id, dict(sa=sa({B.CLIENT_ID_ANNOTATION: CLIENT_ID})), (
+        "warn", "annotation azure.workload.identity/tenant-id is missing; pods fall back to the cluster's tenant (the "
+                "same today); set it explicitly", TENANT_FIX)),
+    "tenant-missing-cluster-elsewhere": (cluster_rules.check_sa_tenant_id, dict(
+        sa=sa({}), cluster=Got(B.managed_cluster(tenant=OTHER_TENANT.upper()))), (
+        "fail", f"annotation azure.workload.identity/tenant-id is missing, so pods use the cluster's tenant "
+                f"{OTHER_TENANT}, but the identity is in {TENANT}", TENANT_FIX)),
+    "tenant-missing-cluster-unread": (cluster_rules.check_sa_tenant_id, dict(sa=sa({}), cluster=Got(error="403")), (
+        "warn", "annotation azure.workload.identity/tenant-id is missing; pods fall back to the cluster's tenant (the "
+                "same today); set it explicitly", TENANT_FIX)),
+    "grant-allowed": (cluster_rules.check_rbac_grant, {}, ("pass", f"allowed: {ASKED}; RBAC: allowed", "")),
+    "grant-allowed-no-reason": (cluster_rules.check_rbac_grant, dict(sar=Got({"status": {"allowed": True}})), (
+        "pass", f"allowed: {ASKED}", "")),
+    "grant-denied": (cluster_rules.check_rbac_grant, dict(sar=DENIED, sar_ns=DENIED), (
+        "fail", f"denied: {ASKED}; the identity is granted only to: ClusterRoleBinding {B.CRB_NAME} (ClusterRole "
+                f"{B.CRB_NAME}) to demo/workload", RBAC)),
+    "grant-denied-lists-unread": (cluster_rules.check_rbac_grant, dict(sar=DENIED, crs=Got(error="403")), (
+        "fail", f"denied: {ASKED}", RBAC)),
+    "grant-namespaced-only": (cluster_rules.check_rbac_grant, dict(
+        sar=DENIED, sar_ns=Got({"status": {"allowed": True, "reason": "RB"}})), (
+        "fail", f"denied at cluster scope: {ASKED}; it is allowed only in namespace demo (RB), through a RoleBinding, "
+                "which the identity-binding proxy does not honour", RBAC)),
+    "grant-review-forbidden": (cluster_rules.check_rbac_grant, dict(sar=Got(error="403")), (
+        "skip", "a SubjectAccessReview could not be read: 403 (needs create on "
+                "subjectaccessreviews.authorization.k8s.io)", "")),
+    "webhook-not-ready": (cluster_rules.check_webhook, webhooks(B.webhook_deployment(ready=0)), (
+        "fail", f"deployment kube-system/{WEBHOOK} has no ready replica: pods labelled for workload identity cannot "
+                "be created (failurePolicy Fail)", RECONCILE)),
+    "webhook-ready-unknown": (cluster_rules.check_webhook, webhooks({**B.webhook_deployment(), "status": {}}), (
+        "fail", f"deployment kube-system/{WEBHOOK} has no ready replica: pods labelled for workload identity cannot "
+                "be created (failurePolicy Fail)", RECONCILE)),
+    "webhook-one-ready": (cluster_rules.check_webhook, webhooks(B.webhook_deployment(ready=1)), (
+        "pass", f"{WEBHOOK} runs {B.WEBHOOK_IMAGE} (1 ready)", "")),
+    "webhook-old": (cluster_rules.check_webhook, webhooks(B.webhook_deployment(image="x/webhook:v1.5.9")), (
+        "fail", f"{WEBHOOK} runs x/webhook:v1.5.9; identity bindings need v1.6.0-alpha.1 or later",
+        f"{RECONCILE}; az aks get-upgrades -g {RG} -n {CLUSTER} -o table")),
+    "webhook-none": (cluster_rules.check_webhook, webhooks(), (
+        "fail", "no workload identity webhook (label azure-workload-identity.io/system=true) in kube-system",
+        RECONCILE)),
+    "webhook-untagged": (cluster_rules.check_webhook, webhooks(B.webhook_deployment(image="x/webhook:latest")), (
+        "warn", f"{WEBHOOK} runs x/webhook:latest; its version cannot be read from the tag",
+        f"kubectl -n kube-system get deployment {WEBHOOK} -o yaml")),
+    "webhook-not-switched-on": (cluster_rules.check_webhook, webhooks(B.webhook_deployment(image="x/webhook:v1.6.0"),
+                                                                     config=B.NOT_SWITCHED_ON_CONFIG), (
+        "warn", f"{WEBHOOK} runs x/webhook:v1.6.0, which supports identity bindings, but neither its "
+                "--custom-token-endpoint-* flags nor AZURE_KUBERNETES_TOKEN_PROXY in azure-wi-webhook-config show the "
+                "feature switched on; the pods check tells",
+        "kubectl -n kube-system get configmap azure-wi-webhook-config -o yaml")),
+    "webhook-forbidden": (cluster_rules.check_webhook, dict(webhook=Got(error="403")), (
+        "skip", "Deployments in kube-system could not be read: 403", "")),
+    "root-ca-missing": (cluster_rules.check_root_ca, dict(root_ca=Got(error="x", missing=True)), (
+        "fail", "ConfigMap kube-root-ca.crt is missing in demo: identity-binding pods stay in ContainerCreating (their "
+                "CA volume is not optional)", ROOT_CA_FIX)),
+    "root-ca-empty": (cluster_rules.check_root_ca, dict(root_ca=Got({"data": {"ca.crt": " \n"}})), (
+        "fail", "ConfigMap demo/kube-root-ca.crt has no ca.crt",
+        f"kubectl -n demo delete configmap kube-root-ca.crt && {ROOT_CA_FIX}")),
+    "root-ca-no-data": (cluster_rules.check_root_ca, dict(root_ca=Got({})), (
+        "fail", "ConfigMap demo/kube-root-ca.crt has no ca.crt",
+        f"kubectl -n demo delete configmap kube-root-ca.crt && {ROOT_CA_FIX}")),
+    "root-ca-forbidden": (cluster_rules.check_root_ca, dict(root_ca=Got(error="403")), (
+        "skip", "ConfigMap demo/kube-root-ca.crt could not be read: 403", "")),
+    "pods-none": (cluster_rules.check_pods, dict(pods=Got(B.kube_list("PodList", "v1", []))), (
+        "skip", "no pod runs as demo/workload yet; use --pod-file to check a manifest", "")),
+    "pods-forbidden": (cluster_rules.check_pods, dict(pods=Got(error="403")), (
+        "skip", "pods of demo/workload could not be read: 403", "")),
+    "kubeconfig": (cluster_rules.check_kubeconfig, {}, ("pass", f"context 'cluster1' reaches {B.KUBE}", "")),
+    "kubeconfig-skip": (cluster_rules.check_kubeconfig, dict(kube=Access(skip="no way", fix="get them")), (
+        "skip", "no way", "get them")),
+}
+
+
+@pytest.mark.parametrize("case", CLUSTER_CASES)
+def test_cluster_rule_items(case):
+    rule, changes, expected = CLUSTER_CASES[case]
+    assert one(rule, green(**changes)) == expected
+
+
+@pytest.mark.parametrize("switch", [
+    {"image": "x/webhook:v1.6.0-alpha.1"},  # a pre-release of 1.6 is the identity-binding build
+    {"args": ["--custom-token-endpoint-audience=api://AKSIdentityBinding"]},
+    {"config": {"AZURE_KUBERNETES_TOKEN_PROXY": "https://kubernetes.default.svc"}},
+    {"config": {"AZURE_KUBERNETES_TOKEN_ENDPOINT": "https://kubernetes.default.svc"}},
+])
+def test_each_sign_that_the_webhook_feature_is_on(switch):
+    deployment = B.webhook_deployment(image=switch.get("image", "x/webhook:v1.6.0"))
+    deployment["spec"]["template"]["spec"]["containers"][0]["args"] += switch.get("args", [])
+    config = {**B.WEBHOOK_CONFIG, "data": switch.get("config", {})}
+    assert one(cluster_rules.check_webhook, green(**webhooks(deployment, config=config)))[0] == "pass"
+    unread = green(**{**webhooks(deployment), "webhook_config": Got(error="403")})
+    expected = "warn" if "config" in switch else "pass"
+    assert one(cluster_rules.check_webhook, unread)[0] == expected
+
+
+def test_webhook_image_is_the_container_named_webhook():
+    deployment = B.webhook_deployment(image="x/webhook:v1.5.0")
+    deployment["spec"]["template"]["spec"]["containers"].insert(0, {"name": "proxy", "image": "x/proxy:v9.9.9"})
+    assert one(cluster_rules.check_webhook, green(**webhooks(deployment)))[0] == "fail"
+    only = B.webhook_deployment(image="x/manager:v1.5.0")  # no container image says webhook: the first one
+    assert one(cluster_rules.check_webhook, green(**webhooks(only)))[0] == "fail"
+
+
+def _exposure(*subjects, rules=None):
+    binding = B.role_binding("grant", "role", list(subjects))
+    role = B.cluster_role("role", rules or [B.GOOD_RULE])
+    return one(cluster_rules.check_rbac_exposure, green(
+        crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", [binding])),
+        crs=Got(B.kube_list("ClusterRoleList", "v1", [role]))))
+
+
+GROUP = {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io"}
+REMOVE = f"kubectl delete clusterrolebinding grant, then grant only what is needed: {RBAC}"
+
+
+def test_exposure_statuses():
+    assert _exposure(B.SA_SUBJECT) == ("pass", "can use this identity: ClusterRoleBinding grant (ClusterRole role) "
+                                               "to demo/workload", "")
+    assert _exposure({**GROUP, "name": "system:serviceaccounts:demo"}) == (
+        "warn", "can use this identity: ClusterRoleBinding grant (ClusterRole role) to group "
+                "system:serviceaccounts:demo: every service account of a namespace, including ones created later",
+        REMOVE)
+    status, detail, fix = _exposure({**GROUP, "name": "system:authenticated"})
+    assert (status, fix) == ("fail", REMOVE) and detail.endswith("every service account of the cluster can use the "
+                                                                 "identity")
+    status, detail, fix = _exposure(B.SA_SUBJECT, rules=[{"apiGroups": [B.API_GROUP], "resources": ["*"],
+                                                          "verbs": [B.VERB]}])
+    assert (status, fix) == ("warn", REMOVE) and detail.endswith(": grants every identity through '*'")
+    assert one(cluster_rules.check_rbac_exposure, green(crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", [])))) \
+        == ("pass", "no service account can use this identity", "")
+
