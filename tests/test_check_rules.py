@@ -256,8 +256,8 @@ CLUSTER_CASES = {
     "webhook-untagged": (cluster_rules.check_webhook, webhooks(B.webhook_deployment(image="x/webhook:latest")), (
         "warn", f"{WEBHOOK} runs x/webhook:latest; its version cannot be read from the tag",
         f"kubectl -n kube-system get deployment {WEBHOOK} -o yaml")),
-    "webhook-not-switched-on": (cluster_rules.check_webhook, webhooks(B.webhook_deployment(image="x/webhook:v1.6.0"),
-                                                                     config=B.NOT_SWITCHED_ON_CONFIG), (
+    "webhook-not-switched-on": (cluster_rules.check_webhook, webhooks(
+        B.webhook_deployment(image="x/webhook:v1.6.0"), config=B.NOT_SWITCHED_ON_CONFIG), (
         "warn", f"{WEBHOOK} runs x/webhook:v1.6.0, which supports identity bindings, but neither its "
                 "--custom-token-endpoint-* flags nor AZURE_KUBERNETES_TOKEN_PROXY in azure-wi-webhook-config show the "
                 "feature switched on; the pods check tells",
@@ -342,4 +342,3 @@ def test_exposure_statuses():
     assert (status, fix) == ("warn", REMOVE) and detail.endswith(": grants every identity through '*'")
     assert one(cluster_rules.check_rbac_exposure, green(crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", [])))) \
         == ("pass", "no service account can use this identity", "")
-
