@@ -342,3 +342,69 @@ def test_exposure_statuses():
     assert (status, fix) == ("warn", REMOVE) and detail.endswith(": grants every identity through '*'")
     assert one(cluster_rules.check_rbac_exposure, green(crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", [])))) \
         == ("pass", "no service account can use this identity", "")
+
+
+def _without(resource, *path):
+    resource = copy.deepcopy(resource)
+    node = resource
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return resource
+
+
+UNREAD = Got(error="403")
+NO_CLUSTER = dict(cluster=UNREAD, binding=UNREAD)
+VNET_FIX = ("bind the identity on a cluster without it; list those: az aks list --query "
+            "\"[?apiServerAccessProfile.enableVnetIntegration!=`true`].{name:name, group:resourceGroup}\" -o table")
+AZURE_CASES = {
+    "cluster-without-location-or-version": (azure_rules.check_cluster, dict(cluster=Got(_without(_without(
+        _without(B.managed_cluster(), "location"), "properties", "currentKubernetesVersion"),
+        "properties", "kubernetesVersion"))), ("pass", f"cluster '{CLUSTER}' (?, Kubernetes ?)", "")),
+    "workload-identity-no-cluster": (azure_rules.check_workload_identity, NO_CLUSTER, (
+        "skip", "needs the cluster", "")),
+    "vnet-no-cluster": (azure_rules.check_vnet_integration, NO_CLUSTER, ("skip", "needs the cluster", "")),
+    "vnet-pass": (azure_rules.check_vnet_integration, {}, ("pass", "API server VNet integration is not used", "")),
+    "vnet-integration": (azure_rules.check_vnet_integration, dict(cluster=Got(B.managed_cluster(
+        vnet_integration=True))), (
+        "fail", "the cluster uses API server VNet integration, which identity bindings do not support (and which "
+                "cannot be turned off)", VNET_FIX)),
+    "binding-no-cluster": (azure_rules.check_binding, NO_CLUSTER, ("skip", "needs the cluster", "")),
+    "binding-unread": (azure_rules.check_binding, dict(binding=UNREAD), ("skip", "403", "")),
+    "binding-missing": (azure_rules.check_binding, dict(binding=Got(missing=True)), (
+        "fail", f"no identity binding 'identitybinding1' on cluster '{CLUSTER}'",
+        CREATE)),
+    "binding-missing-said": (azure_rules.check_binding, dict(binding=Got(missing=True, error="the cluster has no "
+                                                                                        "identity binding")), (
+        "fail", "the cluster has no identity binding", CREATE)),
+    "identity-unknown": (azure_rules.check_identity, dict(binding=Got(missing=True), identity=Got()), (
+        "skip", "the identity is not known (no binding to take it from)", "")),
+    "identity-unread": (azure_rules.check_identity, dict(identity=UNREAD), (
+        "skip", "the identity could not be read: 403", "")),
+    "fic-identity-unknown": (azure_rules.check_fic, dict(binding=Got(missing=True), identity=Got(), fics=Got()), (
+        "skip", "the identity is not known", "")),
+    "fic-identity-gone": (azure_rules.check_fic, dict(identity=Got(missing=True), fics=Got(missing=True)), (
+        "skip", "the identity does not exist", "")),
+    "fic-unread": (azure_rules.check_fic, dict(fics=UNREAD), (
+        "skip", "the identity's federated credentials could not be read: 403", "")),
+}
+
+
+@pytest.mark.parametrize("case", AZURE_CASES)
+def test_azure_rule_items(case):
+    rule, changes, expected = AZURE_CASES[case]
+    assert one(rule, green(**changes)) == expected
+
+
+def test_without_a_binding_name_the_missing_binding_names_the_identity():
+    facts = green(binding=Got(missing=True))
+    facts.target.binding_name, facts.target.identity_id = None, IDENTITY_ID
+    status, detail, _ = one(azure_rules.check_binding, facts)
+    assert (status, detail) == ("fail", f"no identity binding of '{IDENTITY_ID}' on cluster '{CLUSTER}'")
+
+
+def test_several_bindings_and_none_named():
+    facts = green(binding=Got(error="ambiguous"), binding_choices=("a", "b"))
+    assert one(azure_rules.check_binding, facts) == (
+        "fail", "the cluster has 2 identity bindings (a, b) and none was named",
+        f"az aks identity-binding check -g {RG} --cluster-name {CLUSTER} -n a --service-account demo/workload")
