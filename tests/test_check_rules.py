@@ -374,8 +374,8 @@ AZURE_CASES = {
     "binding-missing": (azure_rules.check_binding, dict(binding=Got(missing=True)), (
         "fail", f"no identity binding 'identitybinding1' on cluster '{CLUSTER}'",
         CREATE)),
-    "binding-missing-said": (azure_rules.check_binding, dict(binding=Got(missing=True, error="the cluster has no "
-                                                                                        "identity binding")), (
+    "binding-missing-said": (azure_rules.check_binding, dict(
+        binding=Got(missing=True, error="the cluster has no identity binding")), (
         "fail", "the cluster has no identity binding", CREATE)),
     "identity-unknown": (azure_rules.check_identity, dict(binding=Got(missing=True), identity=Got()), (
         "skip", "the identity is not known (no binding to take it from)", "")),
