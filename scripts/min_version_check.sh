@@ -27,16 +27,22 @@ VENV="${1:-$ROOT/.venv-min/azure-cli-$MIN}"
 #    relies on is what gets tested (the main environment covers today's).
 #  - kubernetes: the extension's one dependency (setup.py), as `az extension add` would install it.
 #  - test tools: azure-cli < 2.5x requires packaging<22, which rules out pytest 9 and wheel >= 0.46.
+#  - VALIDATORS: the schema tests' validators, the same releases as the main environment (jsonschema
+#    is named although kubernetes-validate pulls it in: the SecretProviderClass test imports it
+#    itself). Without them those tests fail at import; they never skip.
+VALIDATORS=(kubernetes-validate==1.37.0 jsonschema==4.26.0)
 case "$MIN" in
   2.44.0)
     PINS=(azure-mgmt-rdbms==10.2.0b5 azure-core==1.24.0 azure-mgmt-core==1.3.2 requests==2.28.1 urllib3==1.26.12
-          kubernetes==35.0.0 pytest==8.4.2 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.45.1) ;;
+          kubernetes==35.0.0 pytest==8.4.2 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.45.1
+          "${VALIDATORS[@]}") ;;
   2.61.0)
     PINS=(azure-mgmt-rdbms==10.2.0b16
-          kubernetes==35.0.0 pytest==9.2.0 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.48.0) ;;
+          kubernetes==35.0.0 pytest==9.2.0 vcrpy==9.4.2 PyYAML==6.0.3 hypothesis==6.170.15 wheel==0.48.0
+          "${VALIDATORS[@]}") ;;
   *)
     echo "note: no pins recorded for azure-cli $MIN in $0; using whatever pip resolves" >&2
-    PINS=(kubernetes==35.0.0 pytest vcrpy PyYAML hypothesis wheel) ;;
+    PINS=(kubernetes==35.0.0 pytest vcrpy PyYAML hypothesis wheel "${VALIDATORS[@]}") ;;
 esac
 
 WANT="$(printf '%s\n' "python $("$PY" -c 'import sys; print(sys.version.split()[0])')" "azure-cli==$MIN" "${PINS[@]}")"
@@ -52,7 +58,8 @@ fi
 "$VENV/bin/python" - "$MIN" <<'PYEOF'
 import sys
 from importlib.metadata import version
-found = {name: version(name) for name in ("azure-cli", "azure-cli-core", "azure-core", "azure-mgmt-core")}
+found = {name: version(name) for name in ("azure-cli", "azure-cli-core", "azure-core", "azure-mgmt-core",
+                                         "kubernetes-validate", "jsonschema")}
 assert found["azure-cli-core"] == sys.argv[1], f"expected azure-cli-core {sys.argv[1]}, found {found}"
 print("Testing against " + ", ".join(f"{k} {v}" for k, v in found.items()) + f" in {sys.prefix}",
       file=sys.stderr)

@@ -1,8 +1,11 @@
 """Run real `az` commands in-process against recorded ARM traffic (vcrpy cassettes).
 
 Playback (the default): requests must match a recorded interaction (method, scheme, host, path,
-query); each recorded response is served once, in order, so repeated LRO polls replay as they
-happened. Login is faked, sleeps are recorded instead of slept, and nothing reaches the network.
+query, and for PUT/POST/PATCH the JSON body: see `same_body`); each recorded response is served
+once, in order, so repeated LRO polls replay as they happened. A request the cassette refuses
+because its body differs from the recorded one makes `run` raise BodyMismatch (with the difference),
+whatever the command did with the refusal: a test that expects an error exit cannot pass by
+accident. Login is faked, sleeps are recorded instead of slept, and nothing reaches the network.
 
 Re-recording (IB_RECORD=1, see docs/testing.md): the same tests talk to real ARM with your `az login`;
 the cassettes are rewritten with tokens removed and your subscription, tenant and resource
@@ -56,6 +59,75 @@ def _live_subscription():
     from azure.cli.core import get_default_cli
     from azure.cli.core._profile import Profile
     return Profile(cli_ctx=get_default_cli()).get_subscription_id()
+
+
+BODY_METHODS = {"PUT", "POST", "PATCH"}
+
+
+class BodyMismatch(AssertionError):
+    """A request was refused because its body is not the body the cassette recorded."""
+
+
+def _json_body(body):
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8")
+    if body in (None, ""):
+        return None
+    return json.loads(body)
+
+
+def normalise(body):
+    """The body as compared. The one place for values that legitimately vary between runs.
+
+    None today: every body this extension sends is a function of its arguments and of the service's
+    answers (the Resource Graph `$skipToken` comes from the recorded previous page), so nothing is
+    masked. Anything added here must say which value varies and why it cannot be pinned."""
+    return body
+
+
+def same_body(r1, r2):
+    """vcr matcher: a PUT/POST/PATCH matches only an interaction recorded with the same JSON body
+    (semantic equality: key order and whitespace do not matter, every value does). An interaction
+    recorded without a body pins that none is sent."""
+    if r1.method.upper() not in BODY_METHODS:
+        return
+    sent, recorded = normalise(_json_body(r1.body)), normalise(_json_body(r2.body))
+    if sent != recorded:
+        raise AssertionError(f"body sent {json.dumps(sent, sort_keys=True)} != recorded "
+                             f"{json.dumps(recorded, sort_keys=True)}")
+
+
+MATCH_ON = ["method", "scheme", "host", "port", "path", "query", "body_json"]
+
+
+def _watch_refusals(tape, refused):
+    """Record every request the cassette cannot answer (vcr then raises inside the HTTP stack, where
+    the command may turn it into an ordinary error exit)."""
+    can_play = tape.can_play_response_for
+
+    def watched(request):
+        answer = can_play(request)
+        if not answer:
+            refused.append(request)
+        return answer
+    tape.can_play_response_for = watched
+
+
+def _body_mismatches(tape, refused):
+    """For each refused request that an unplayed interaction would have answered but for its body,
+    the difference; [] when every refusal (if any) was for another reason."""
+    from vcr.matchers import get_matchers_results
+    matchers = tape._match_on  # pylint: disable=protected-access
+    problems = []
+    for request in refused:
+        for index, (recorded, _) in enumerate(tape.data):
+            if tape.play_counts[index]:
+                continue
+            _, failures = get_matchers_results(request, recorded, matchers)
+            if [name for name, _ in failures] == ["same_body"]:
+                problems.append(f"{request.method} {request.uri}: {failures[0][1]}")
+                break
+    return problems
 
 
 class Result:
@@ -136,11 +208,13 @@ def run(cassette, *args, tty=False):
     recorder = vcr.VCR(
         cassette_library_dir=str(RECORDINGS),
         record_mode="all" if RECORDING else "none",
-        match_on=["method", "scheme", "host", "port", "path", "query"],
+        match_on=MATCH_ON,
         decode_compressed_response=True,
         before_record_request=_scrub_request,
         before_record_response=_scrub_response,
     )
+    recorder.register_matcher("body_json", same_body)
+    refused = []
     out, err = io.StringIO(), (_Terminal() if tty else io.StringIO())
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(RequestsTransport, "send", spy_send))
@@ -157,6 +231,8 @@ def run(cassette, *args, tty=False):
                 lambda self, **kw: (_FakeCredential(), SUB, TENANT)))
             stack.enter_context(mock.patch.object(Profile, "get_subscription_id", lambda self, *a, **kw: SUB))
         tape = stack.enter_context(recorder.use_cassette(f"{cassette}.yaml"))
+        if not RECORDING:
+            _watch_refusals(tape, refused)
         stack.enter_context(redirect_stderr(err))
         stack.enter_context(_fresh_console_logging())
         try:
@@ -164,6 +240,10 @@ def run(cassette, *args, tty=False):
         except SystemExit as ex:  # argparse errors exit here; az's entry point turns this into the exit code
             exit_code = ex.code
         all_played = RECORDING or tape.all_played
+        mismatches = _body_mismatches(tape, refused)
+    if mismatches:
+        raise BodyMismatch(f"{cassette}.yaml refused a request whose body differs from the recorded one:\n"
+                           + "\n".join(mismatches) + f"\nstdout={out.getvalue()}\nstderr={err.getvalue()}")
     return Result(exit_code, out.getvalue(), err.getvalue(), requests, headers, sleeps, all_played)
 
 

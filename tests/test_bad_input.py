@@ -747,7 +747,10 @@ def test_allowed_subjects_files_on_create(c, tmp_path):
     run_file_case(c, tmp_path, lambda path: subjects_args("create", path))
 
 
+# the subjects update_if_match.yaml records as sent (playback compares the PUT body)
 SUBJECTS = [{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-b"]},
+             "serviceAccountSelector": {"matchLabels": ["app=api"]}},
+            {"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-c"]},
              "serviceAccountSelector": {"matchLabels": ["app=api"]}}]
 SUBJECTS_ACCEPTED = [
     # valid files in the encodings and layouts editors produce: read as the same subjects

@@ -471,6 +471,9 @@ LIVE_POD_CASES = {
     "created-before-the-label": ("check_pod_not_mutated", "not mutated at all", RESTART),
     "old-preview-env": ("check_pod_old_endpoint_env", "has AZURE_KUBERNETES_TOKEN_ENDPOINT (an early preview "
                         "webhook) but no AZURE_KUBERNETES_TOKEN_PROXY", RESTART),
+    "two-ca-sources": ("check_pod_two_ca_sources", "both AZURE_KUBERNETES_CA_FILE and AZURE_KUBERNETES_CA_DATA",
+                       "kubectl -n kube-system edit configmap azure-wi-webhook-config (remove AZURE_KUBERNETES_CA_DATA), "
+                       f"then {RESTART}"),
 }
 
 
@@ -721,3 +724,134 @@ def test_service_account_fix_follows_managed_by_without_trusting_it(managed_by, 
     assert found["status"] == "fail" and expect in found["fix"], found
     if "fleet-placement" in expect:
         assert found["fix"].startswith("az fleet get-credentials --subscription s1 -g frg -n f1 && ")
+# -- every branch of every rule (tests/test_check_branches.py keeps this list complete) -------------
+
+def assert_statuses(c, exit_code, **expected):
+    """The named checks (underscores for dashes) have these statuses, the exit code is as given and every
+    recorded request was sent."""
+    got = {name: c.status(name.replace("_", "-")) for name in expected}
+    assert got == expected, c.items
+    assert c.r.exit_code == exit_code, c.r
+    assert c.r.all_played, c.r
+
+
+@pytest.mark.parametrize("cassette, off", [("check_oidc_issuer_off", "the OIDC issuer not enabled"),
+                                           ("check_only_oidc_issuer_on", "workload identity not enabled")],
+                         ids=["oidc-issuer-off", "workload-identity-off"])
+def test_workload_identity_needs_both_switches(cassette, off):
+    c = check(cassette, *BINDING, *SA, "--skip-cluster")
+    assert_only_failure(c, "workload-identity")
+    assert c.by["workload-identity"]["detail"].startswith(off + " on the cluster")
+    assert "--enable-oidc-issuer --enable-workload-identity" in c.by["workload-identity"]["fix"]
+
+
+@pytest.mark.parametrize("state", ["Creating", "Updating"])
+def test_binding_being_created_or_updated_is_a_warning(state):
+    c = check(f"check_binding_{state.lower()}", *BINDING, *SA, "--skip-cluster")
+    assert_statuses(c, 0, binding="warn")
+    assert f"is {state}: tokens work once it is Succeeded" in c.by["binding"]["detail"]
+    assert c.by["binding"]["fix"].startswith("az aks identity-binding show")
+
+
+def test_cluster_that_cannot_be_read_skips_what_needs_it():
+    c = check("check_cluster_forbidden", *BINDING, *SA, "--skip-cluster")
+    assert_statuses(c, 0, cluster="skip", workload_identity="skip", vnet_integration="skip", binding="skip",
+                    identity="skip", federated_credential="skip")
+    assert "AuthorizationFailed" in c.by["cluster"]["detail"] or "authorization" in c.by["cluster"]["detail"]
+    assert c.by["binding"]["detail"] == "needs the cluster"
+
+
+def test_identity_deleted_fails_and_its_credentials_are_not_judged():
+    c = check("check_identity_deleted", *BINDING, *SA, "--skip-cluster")
+    assert_only_failure(c, "identity")
+    assert f"managed identity '{IDENTITY_ID}' does not exist" in c.by["identity"]["detail"]
+    assert c.by["identity"]["fix"].startswith("az aks identity-binding delete")
+    assert c.status("federated-credential") == "skip"
+    assert c.by["federated-credential"]["detail"] == "the identity does not exist"
+
+
+def test_identity_that_cannot_be_read_is_a_skip():
+    c = check("check_identity_forbidden", *BINDING, *SA, "--skip-cluster")
+    assert_statuses(c, 0, identity="skip", federated_credential="skip", binding="pass")
+
+
+def test_without_a_client_id_the_comparisons_are_skips_and_no_review_is_sent(kubeconfig):
+    c = check("check_client_id_unknown", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_statuses(c, 1, binding="fail", service_account="pass", sa_client_id="skip", sa_tenant_id="skip",
+                    rbac_grant="skip", rbac_rules="skip", rbac_exposure="skip")
+    assert c.by["sa-client-id"]["detail"] == "the identity's client id is not known"
+    assert c.sars() == []
+
+
+def test_forbidden_namespaced_reads_are_skips(kubeconfig):
+    c = check("check_kube_reads_forbidden", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_statuses(c, 0, service_account="skip", sa_client_id="skip", sa_tenant_id="skip", rbac_grant="pass",
+                    rbac_rules="skip", rbac_exposure="skip", webhook="skip", root_ca="skip", pods="skip")
+    assert c.by["sa-client-id"]["detail"] == "needs the service account"
+    assert "forbidden" in c.by["service-account"]["detail"]
+
+
+def test_no_webhook_installed_fails(kubeconfig):
+    c = check("check_webhook_missing", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_only_failure(c, "webhook")
+    assert "no workload identity webhook" in c.by["webhook"]["detail"]
+    assert c.by["webhook"]["fix"] == f"az aks update -g {RG} -n {CLUSTER} --enable-workload-identity"
+
+
+def test_webhook_with_no_ready_replica_fails(kubeconfig):
+    c = check("check_webhook_not_ready", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_only_failure(c, "webhook")
+    assert "has no ready replica" in c.by["webhook"]["detail"]
+
+
+def test_webhook_version_not_in_the_tag_is_a_warning(kubeconfig):
+    c = check("check_webhook_unversioned", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_statuses(c, 0, webhook="warn")
+    assert "its version cannot be read from the tag" in c.by["webhook"]["detail"]
+
+
+def test_webhook_feature_not_switched_on_is_a_warning(kubeconfig):
+    c = check("check_webhook_not_switched_on", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_statuses(c, 0, webhook="warn")
+    assert "show the feature switched on" in c.by["webhook"]["detail"]
+    assert c.by["webhook"]["fix"] == "kubectl -n kube-system get configmap azure-wi-webhook-config -o yaml"
+
+
+def test_root_ca_configmap_without_a_certificate_fails(kubeconfig):
+    c = check("check_root_ca_empty", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_only_failure(c, "root-ca")
+    assert "has no ca.crt" in c.by["root-ca"]["detail"]
+    assert c.by["root-ca"]["fix"].startswith("kubectl -n demo delete configmap kube-root-ca.crt && ")
+
+
+def test_tenant_annotation_missing_is_a_warning_in_the_clusters_tenant(kubeconfig):
+    c = check("check_sa_tenant_missing", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_statuses(c, 0, sa_tenant_id="warn", sa_client_id="pass")
+    assert "pods fall back to the cluster's tenant" in c.by["sa-tenant-id"]["detail"]
+
+
+def test_tenant_annotation_missing_fails_when_the_cluster_is_in_another_tenant(kubeconfig):
+    c = check("check_sa_tenant_missing_cluster_elsewhere", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_only_failure(c, "sa-tenant-id")
+    assert "pods use the cluster's tenant 22222222-2222-2222-2222-222222222222" in c.by["sa-tenant-id"]["detail"]
+    assert c.by["sa-tenant-id"]["fix"].startswith("kubectl -n demo annotate serviceaccount workload")
+
+
+def test_grant_to_every_service_account_of_a_namespace_is_a_warning(kubeconfig):
+    c = check("check_rbac_namespace_group", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_statuses(c, 0, rbac_exposure="warn", rbac_grant="pass")
+    assert "every service account of a namespace" in c.by["rbac-exposure"]["detail"]
+    assert c.by["rbac-exposure"]["fix"].startswith(f"kubectl delete clusterrolebinding use-mi-{CLIENT_ID}")
+
+
+def test_malformed_rule_beside_a_working_grant_is_a_warning(kubeconfig):
+    c = check("check_rbac_malformed_but_granted", *BINDING, *SA, kubeconfig=kubeconfig)
+    assert_statuses(c, 0, rbac_rules="warn", rbac_grant="pass")
+    assert "ClusterRole use-mi-by-object-id" in c.by["rbac-rules"]["detail"]
+    assert c.by["rbac-rules"]["fix"].startswith("kubectl delete clusterrole use-mi-by-object-id && ")
+
+
+def test_binding_that_cannot_be_read_is_a_skip_not_missing():
+    c = check("check_binding_forbidden", *BINDING, *SA, "--skip-cluster")
+    assert_statuses(c, 0, cluster="pass", binding="skip", identity="skip")
+    assert "identityBindings/read" in c.by["binding"]["detail"]

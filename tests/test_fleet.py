@@ -522,3 +522,32 @@ def test_the_help_states_the_scan_time_limit_the_code_uses():
         text = " ".join(HELP[f"aks identity-binding {command}"].split())
         assert f"after {FLEET_TIME_LIMIT // 60} minutes" in text, command
         assert "cannot see cannot be" in text, command
+
+
+def test_resource_graph_rows_are_kept_only_for_the_group_asked_for():
+    # Resource Graph is asked for every cluster of the subscriptions; -g is applied to its rows.
+    r = az("fleet_all_graph_group", "list", "--managed-identity-resource-id", IDENTITY_ID, "--all-subscriptions",
+           "-g", "rg1")
+    assert r.exit_code == 0, r
+    read = sorted(u.split("/managedClusters/")[1].split("/")[0] for m, u, _ in r.requests if "/identityBindings" in u)
+    assert read == ["c1", "c7"]  # not c2 (rg2) nor c6 (rg6); c7's group in another casing is the same group
+    assert [b["name"] for b in r.json()] == ["ib1"]
+    assert "Found 2 cluster(s) in 2 subscription(s) with Azure Resource Graph" in r.err
+    assert r.all_played
+
+
+class _RowsClient(_FakeClient):
+    ROWS = [("rg1", "a"), ("RG1", "b"), ("rg2", "c"), ("rg10", "d")]
+
+    def query_clusters(self, subscriptions):
+        self.queries.append(list(subscriptions))
+        return [{"id": f"/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.ContainerService/"
+                       f"managedClusters/{c}"} for s in subscriptions for g, c in self.ROWS]
+
+
+@pytest.mark.parametrize("group, clusters", [("rg1", ["a", "a", "b", "b"]), ("Rg2", ["c", "c"]), (None, None)])
+def test_discover_filters_resource_graph_rows_by_group(group, clusters):
+    from azext_identitybinding import fleet
+    refs, _, how = fleet.discover(_RowsClient(), [SUB, SUB2], group)
+    assert how == fleet.ARG
+    assert sorted(r.cluster for r in refs) == (clusters or ["a", "a", "b", "b", "c", "c", "d", "d"])

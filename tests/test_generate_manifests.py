@@ -192,10 +192,7 @@ def test_the_example_deployment_mounts_what_generate_manifests_emits_and_passes_
                "demo/web", "--client-id", CLIENT_ID)
     assert lint.exit_code == 0, lint
     assert lint.requests == [] and {i["status"] for i in lint.json()} == {"pass"}
-    try:
-        import kubernetes_validate
-    except ImportError:  # pragma: no cover
-        return
+    import kubernetes_validate  # required (both CI suites install it): missing, the test fails, never passes
     kubernetes_validate.validate(deployment, "1.34", strict=True)
 
 

@@ -243,3 +243,65 @@ def test_a_read_without_an_answer_is_no_longer_in_flight():
     pacer.observe(SUB, 200, {pacing.REMAINING_READS: "100"})
     budget = pacer._budgets[SUB]  # pylint: disable=protected-access
     assert budget.in_flight == 0 and budget.tokens == 100
+
+
+# -- the tuning, pinned exactly (issue 21: each of these survived a one-line mutation) ---------------
+
+def _immediate_reads(pacer, clock, key=SUB, most=100):
+    """How many reads `wait` lets through before it first has to sleep (the clock does not move)."""
+    before = len(clock.sleeps)
+    for n in range(most):
+        pacer.wait(key)
+        if len(clock.sleeps) > before:
+            return n
+    return most
+
+
+def test_reads_in_flight_are_held_back_from_the_reported_budget():
+    clock = Clock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    for _ in range(11):  # no budget known yet: all go at once
+        pacer.wait(SUB)
+    assert clock.sleeps == []
+    # One answers, reporting 20 reads left; the other 10 are still in flight and may not be charged yet.
+    pacer.observe(SUB, 200, {pacing.REMAINING_READS: "20"})
+    # The mirror holds 20 - 10 = 10; reads go while it holds at least RESERVE (5): 10, 9, 8, 7, 6, 5.
+    assert pacing.RESERVE == 5
+    assert _immediate_reads(pacer, clock) == 6
+
+
+def test_without_reads_in_flight_the_whole_reported_budget_above_the_reserve_is_used():
+    clock = Clock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    pacer.wait(SUB)
+    pacer.observe(SUB, 200, {pacing.REMAINING_READS: "20"})
+    assert _immediate_reads(pacer, clock) == 16  # 20 down to 5
+
+
+def _gap_after_episode(pacer, clock, throttled_reads, retry_after=2):
+    """`throttled_reads` reads in flight all answered 429 at the same moment (one throttling episode);
+    the time between the first two reads let through afterwards: 1 / the refill rate then assumed."""
+    for _ in range(throttled_reads):
+        pacer.wait(SUB)
+    for _ in range(throttled_reads):
+        assert pacer.observe(SUB, 429, {"Retry-After": str(retry_after), pacing.REMAINING_READS: "0"})
+    pacer.wait(SUB)
+    first = clock()
+    pacer.wait(SUB)
+    second = clock()
+    pacer.observe(SUB, 200)
+    pacer.observe(SUB, 200)
+    return second - first
+
+
+def test_the_pace_drops_once_per_throttling_episode_not_once_per_429():
+    clock = Clock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    factor = pacing.THROTTLED_REFILL_FACTOR
+    # Four 429s of one episode: the refill estimate is lowered once (25 * 0.7), not four times. (A sleep
+    # is at least 1 ms, so the measured gap may be up to 1 ms longer.)
+    assert _gap_after_episode(pacer, clock, 4) == pytest.approx(1 / (pacing.DEFAULT_REFILL * factor), abs=0.0015)
+    # A later episode lowers it again, once.
+    assert _gap_after_episode(pacer, clock, 3) == pytest.approx(1 / (pacing.DEFAULT_REFILL * factor ** 2),
+                                                                abs=0.0015)
+    assert factor == 0.7 and pacing.DEFAULT_REFILL == 25.0

@@ -16,9 +16,10 @@ import threading
 import time
 
 import pytest
+import yaml
 
 from azext_identitybinding import files
-from playback import IDENTITY_ID, run
+from playback import IDENTITY_ID, RECORDINGS, run
 
 SUBJECTS = [{"namespaceSelector": {"matchLabels": ["kubernetes.io/metadata.name=team-b"]},
              "serviceAccountSelector": {"matchLabels": ["app=api"]}}]
@@ -153,11 +154,15 @@ BINDING = ["-g", "rg1", "--cluster-name", "cluster1", "-n", "identitybinding1"]
 
 
 def test_update_reads_allowed_subjects_from_a_fifo_and_sends_them(fifo):
-    writer(fifo, json.dumps(SUBJECTS).encode(), delay=0.5)
+    # the subjects the cassette records as sent: playback compares the PUT body
+    recorded = next(i["request"] for i in yaml.safe_load((RECORDINGS / "update_if_match.yaml").read_text())
+                    ["interactions"] if i["request"]["method"] == "PUT")
+    subjects = json.loads(recorded["body"])["properties"]["allowedSubjects"]
+    writer(fifo, json.dumps(subjects).encode(), delay=0.5)
     r = run("update_if_match", "aks", "identity-binding", "update", *BINDING, "--allowed-subjects-from-file", fifo)
     assert r.exit_code == 0, r
     puts = [body for method, _, body in r.requests if method == "PUT"]
-    assert len(puts) == 1 and puts[0]["properties"]["allowedSubjects"] == SUBJECTS, r.requests
+    assert len(puts) == 1 and puts[0]["properties"]["allowedSubjects"] == subjects, r.requests
 
 
 def test_check_lints_a_pod_file_from_a_fifo(fifo):

@@ -1,10 +1,7 @@
 """Unit tests for azext_identitybinding.rbac (the generate-rbac logic)."""
 import copy
 import json
-import os
 import random
-import shutil
-import subprocess
 
 import pytest
 import yaml
@@ -489,108 +486,76 @@ def test_module_is_pure():
     assert seen == {"rbac", "constants", "ids"}, seen  # what it builds on, stated
 
 
-# --- kubectl client-side check ------------------------------------------------------------------
+# --- the Kubernetes API's own types, offline ------------------------------------------------------
 
-def _run_kubectl(kubectl, args, env, stdin=None):
-    return subprocess.run([kubectl, *args], env=env, input=stdin, capture_output=True, text=True,
-                          timeout=60, check=False)
-
-
-_NEEDS_SERVER = ("connection refused", "unable to recognize", "couldn't get current server",
-                 "did you specify the right host", "no configuration has been provided", "dial tcp")
+TYPED = {"ClusterRole": "V1ClusterRole", "ClusterRoleBinding": "V1ClusterRoleBinding",
+         "ServiceAccount": "V1ServiceAccount"}
 
 
-def _kubectl_or_skip(kubectl, args, env, what):
-    proc = _run_kubectl(kubectl, args, env)
-    if proc.returncode != 0:
-        if any(marker in proc.stderr.lower() for marker in _NEEDS_SERVER):
-            pytest.skip(f"kubectl cannot {what} without an API server: {proc.stderr.strip()[:300]}")
-        if "unknown flag" in proc.stderr or "unknown command" in proc.stderr:
-            pytest.skip(f"this kubectl has no offline way to {what}: {proc.stderr.strip()[:300]}")
-    assert proc.returncode == 0, f"kubectl {' '.join(args)} failed:\n{proc.stderr}"
-    return _json_documents(proc.stdout)
+class _Answer:  # pylint: disable=too-few-public-methods
+    """What ApiClient.deserialize reads: an HTTP answer's body."""
+
+    def __init__(self, document):
+        self.data = json.dumps(document)
 
 
-def _json_documents(text):
-    """kubectl -o json prints one JSON document per object, back to back: return them all."""
-    decoder = json.JSONDecoder()
-    documents, index = [], 0
-    while text[index:].strip():
-        index += len(text[index:]) - len(text[index:].lstrip())
-        document, index = decoder.raw_decode(text, index)
-        documents.extend(document["items"] if document.get("kind") == "List" else [document])
-    return documents
+def _typed(document):
+    """The document decoded into the Kubernetes Python client's model of its kind (the same OpenAPI
+    types the API server decodes into; a required field missing raises), and encoded back."""
+    from kubernetes.client import ApiClient
+    client = ApiClient()
+    model = client.deserialize(_Answer(document), TYPED[document["kind"]])
+    return model, client.sanitize_for_serialization(model)
 
 
-def _kubectl_one(kubectl, args, env, what):
-    documents = _kubectl_or_skip(kubectl, args, env, what)
-    assert len(documents) == 1, documents
-    return documents[0]
-
-
-def _strip_kubectl_defaults(obj):
-    obj = copy.deepcopy(obj)
-    obj.get("metadata", {}).pop("creationTimestamp", None)
-    return obj
-
-
-def test_kubectl_client_side_check(tmp_path):
-    """Parse the generated YAML with kubectl, offline, and compare with kubectl's own objects.
-
-    There is no API server here, and `kubectl apply/create --dry-run=client` need one (for
-    discovery, even with --validate=false), so this uses the kubectl commands that work on local
-    files only:
-    - `kubectl label --local`: kubectl reads the whole YAML List and every item's apiVersion/kind;
-    - `kubectl set subject --local`: decodes the ClusterRoleBinding into the typed rbac/v1 Go
-      struct (a wrong field type fails; an unknown field would be dropped, so the round trip
-      would differ);
-    - `kubectl create clusterrolebinding/serviceaccount --dry-run=client`: kubectl builds the
-      same subjects and ServiceAccounts itself; they must equal ours.
-    Skips if kubectl is missing or these commands turn out to need a server.
-    """
-    kubectl = shutil.which("kubectl")
-    if not kubectl:
-        pytest.skip("kubectl is not installed")
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(kubeconfig)}
-
+def test_generated_objects_decode_into_the_kubernetes_types_unchanged():
+    """Parse the generated YAML, decode every item into its typed model and encode it back: an unknown
+    or misspelled field is dropped, a wrong nesting fails or differs, so the round trip must be exact.
+    (This replaces a kubectl-based check that could only skip on a machine without kubectl, like CI's.)"""
     result = rbac.generate(CID_UPPER, ["demo/workload", "other/api.v2"], ["team-a"],
                            include_service_accounts=True, tenant_id=TENANT)
-    path = tmp_path / "rbac.yaml"
-    path.write_text(yaml.safe_dump(result))
+    parsed = yaml.safe_load(yaml.safe_dump(result))
+    assert parsed["apiVersion"] == "v1" and parsed["kind"] == "List"
+    assert sorted(item["kind"] for item in parsed["items"]) == [
+        "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "ServiceAccount"]
+    for item in parsed["items"]:
+        _, back = _typed(item)
+        assert back == item, item["kind"]
 
-    # 1. The whole List parses; every item comes back unchanged apart from the label we add.
-    items = _kubectl_or_skip(kubectl, ["label", "--local", "-f", str(path), "-o", "json", "kubectl-check=ok"],
-                             env, "read a local manifest")
-    assert len(items) == len(result["items"])
-    for theirs, ours in zip(items, result["items"]):
-        assert theirs["metadata"]["labels"].pop("kubectl-check") == "ok"
-        assert theirs == ours
 
-    # 2. Typed decoding of the ClusterRoleBinding.
+def test_the_binding_equals_one_built_from_the_kubernetes_types():
+    """The ClusterRoleBinding and ServiceAccounts, built independently from the client's typed models
+    (what `kubectl create clusterrolebinding/serviceaccount` would build), are ours."""
+    from kubernetes.client import (ApiClient, RbacV1Subject, V1ClusterRoleBinding, V1ObjectMeta, V1RoleRef,
+                                   V1ServiceAccount)
+    result = rbac.generate(CID_UPPER, ["demo/workload", "other/api.v2"], ["team-a"],
+                           include_service_accounts=True, tenant_id=TENANT)
     binding = the_one(result, "ClusterRoleBinding")
-    binding_path = tmp_path / "binding.yaml"
-    binding_path.write_text(yaml.safe_dump(binding))
-    typed = _kubectl_one(kubectl, ["set", "subject", "--local", "-f", str(binding_path), "-o", "json",
-                                   "--serviceaccount=kubectl-probe:probe"], env, "decode a local manifest")
-    assert typed["subjects"].pop() == sa_subject("kubectl-probe", "probe")
-    assert _strip_kubectl_defaults(typed) == binding
-
-    # 3. kubectl's own ClusterRoleBinding and ServiceAccounts for the same input.
     name = the_one(result, "ClusterRole")["metadata"]["name"]
-    theirs = _kubectl_one(kubectl, [
-        "create", "clusterrolebinding", name, f"--clusterrole={name}",
-        "--serviceaccount=demo:workload", "--serviceaccount=other:api.v2",
-        "--group=system:serviceaccounts:team-a", "--dry-run=client", "-o", "json"],
-        env, "build a ClusterRoleBinding")
+    theirs = ApiClient().sanitize_for_serialization(V1ClusterRoleBinding(
+        api_version="rbac.authorization.k8s.io/v1", kind="ClusterRoleBinding",
+        role_ref=V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=name),
+        subjects=[RbacV1Subject(kind="ServiceAccount", name="workload", namespace="demo"),
+                  RbacV1Subject(kind="ServiceAccount", name="api.v2", namespace="other"),
+                  RbacV1Subject(kind="Group", api_group="rbac.authorization.k8s.io",
+                                name="system:serviceaccounts:team-a")]))
     assert theirs["roleRef"] == binding["roleRef"]
     canonical = sorted(json.dumps(subject, sort_keys=True) for subject in theirs["subjects"])
     assert canonical == sorted(json.dumps(subject, sort_keys=True) for subject in binding["subjects"])
     for sa in items_by_kind(result, "ServiceAccount"):
         meta = sa["metadata"]
-        theirs = _strip_kubectl_defaults(_kubectl_one(
-            kubectl, ["create", "serviceaccount", meta["name"], "-n", meta["namespace"], "--dry-run=client",
-                      "-o", "json"], env, "build a ServiceAccount"))
-        assert theirs == {"apiVersion": sa["apiVersion"], "kind": sa["kind"],
-                          "metadata": {"name": meta["name"], "namespace": meta["namespace"]}}
+        built = ApiClient().sanitize_for_serialization(V1ServiceAccount(
+            api_version="v1", kind="ServiceAccount",
+            metadata=V1ObjectMeta(name=meta["name"], namespace=meta["namespace"])))
+        assert {k: sa[k] for k in ("apiVersion", "kind")} == {k: built[k] for k in ("apiVersion", "kind")}
+        assert {k: meta[k] for k in ("name", "namespace")} == built["metadata"]
+
+
+def test_a_field_the_types_do_not_know_does_not_survive_the_round_trip():
+    # the check above can fail: a misspelled field is dropped by the typed decoding
+    binding = the_one(rbac.generate(CID_UPPER, ["demo/workload"], []), "ClusterRoleBinding")
+    broken = copy.deepcopy(binding)
+    broken["subjects"][0]["namepsace"] = broken["subjects"][0].pop("namespace")
+    assert _typed(broken)[1] != broken
+    with pytest.raises(ValueError):  # a required field missing
+        _typed({**binding, "roleRef": {"kind": "ClusterRole"}})

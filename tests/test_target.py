@@ -452,3 +452,26 @@ def test_a_page_that_is_not_a_page_is_an_error_not_a_traceback(body):
         errors.page(response)
     response.json.return_value = {"value": None}
     assert errors.page(response) == {"value": None}
+
+
+def test_vault_that_cannot_be_read_is_a_skip():
+    c = target("check_target_vault_forbidden")
+    assert c.r.exit_code == 0, c.r
+    assert c.by["target-access"]["status"] == "skip"
+    assert "Key Vault 'kv1'" in c.by["target-access"]["detail"]
+    assert assignment_reads(c) == [] and c.r.all_played
+
+
+def test_other_resource_without_a_known_principal_is_a_skip_and_reads_nothing():
+    c = target("check_target_principal_unknown", STORAGE_ID)
+    assert c.by["target-access"]["status"] == "skip", c.items
+    assert "object (principal) id is not known" in c.by["target-access"]["detail"]
+    assert target_reads(c) == [] and c.r.all_played
+
+
+def test_other_resource_whose_role_assignments_cannot_be_read_is_a_skip():
+    c = target("check_target_other_forbidden", STORAGE_ID)
+    assert c.r.exit_code == 0, c.r
+    assert c.by["target-access"]["status"] == "skip"
+    assert f"the role assignments of object id {OBJECT_ID}" in c.by["target-access"]["detail"]
+    assert c.r.all_played

@@ -164,8 +164,8 @@ def gather_kube(facts):
         reads["sar"] = lambda: cluster.subject_access_review(sar_spec(t, client_id))
     # One after the other: a handful of quick reads of one API server, in a fixed order.
     found = {"sar": Got(), **{key: _got(read) for key, read in reads.items()}}
-    sar = found["sar"]
-    if sar.ok and not (sar.value.get("status") or {}).get("allowed"):
+    sar = found["sar"]  # unread (no value) when the client id is not known: no review to ask about
+    if client_id and sar.ok and not (sar.value.get("status") or {}).get("allowed"):
         # Denied at cluster scope: would a namespaced check (a RoleBinding) allow it?
         found["sar_ns"] = _got(lambda: cluster.subject_access_review(sar_spec(t, client_id, t.namespace)))
     return {"kube": Access(context=cluster.context, server=cluster.server), "sa": sa, **found}

@@ -542,14 +542,15 @@ WEBHOOK_QUERY = urlencode({"labelSelector": WEBHOOK_SELECTOR})
 WEBHOOK_IMAGE = "mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.6.0-alpha.1"
 
 
-def managed_cluster(workload_identity=True, vnet_integration=False):
+def managed_cluster(workload_identity=True, vnet_integration=False, oidc_issuer=None, tenant=TENANT):
     props = {
         "provisioningState": "Succeeded", "powerState": {"code": "Running"}, "kubernetesVersion": "1.34",
         "currentKubernetesVersion": "1.34.1", "dnsPrefix": "cluster1-dns", "fqdn": FQDN,
         "azurePortalFQDN": FQDN.replace(".hcp.", ".portal.hcp."), "nodeResourceGroup": f"MC_{RG}_{CLUSTER}_eastus2",
         "enableRBAC": True,
-        "oidcIssuerProfile": {"enabled": workload_identity, "issuerURL": f"https://eastus2.oic.prod-aks.azure.com/"
-                                                                         f"{TENANT}/9d1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5d/"},
+        "oidcIssuerProfile": {"enabled": workload_identity if oidc_issuer is None else oidc_issuer,
+                              "issuerURL": f"https://eastus2.oic.prod-aks.azure.com/"
+                                           f"{TENANT}/9d1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5d/"},
         "securityProfile": {"workloadIdentity": {"enabled": workload_identity}},
     }
     if vnet_integration:
@@ -558,7 +559,7 @@ def managed_cluster(workload_identity=True, vnet_integration=False):
     return {"id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{CLUSTER}",
             "location": "eastus2", "name": CLUSTER, "type": "Microsoft.ContainerService/ManagedClusters",
             "sku": {"name": "Base", "tier": "Free"},
-            "identity": {"type": "SystemAssigned", "principalId": "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "tenantId": TENANT},
+            "identity": {"type": "SystemAssigned", "principalId": "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "tenantId": tenant},
             "properties": props}
 
 
@@ -850,7 +851,7 @@ CHECK_CASSETTES = {
             role_binding("ci-admin", "cluster-admin", [{"kind": "ServiceAccount", "name": "ci-bot",
                                                         "namespace": "tools"}])]))}),
     "check_sar_forbidden": check_case(kube={"sar": kube_hit("POST", SAR_PATH, 403, forbidden(
-        "create", "subjectaccessreviews", "authorization.k8s.io")), "crbs": kube_hit(
+        "create", "subjectaccessreviews", "authorization.k8s.io"), sent=sar_body()), "crbs": kube_hit(
         "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 403,
         forbidden("list", "clusterrolebindings", "rbac.authorization.k8s.io"))}),
     "check_webhook_old": check_case(kube={"webhook": kube_hit(
@@ -882,6 +883,106 @@ CHECK_CASSETTES = {
 CASSETTES.update(CHECK_CASSETTES)
 
 
+# -- one scenario for each branch of a rule that the failure modes above do not reach -----------------
+# (tests/test_check_branches.py derives the branches from the rule modules and fails when one has none)
+def kube_forbidden(path, verb, resource, group="", query=""):
+    return kube_hit("GET", path, 403, forbidden(verb, resource, group, f'in the namespace "{path.split("/")[4]}"'
+                                                if "/namespaces/" in path else "at the cluster scope"), query=query)
+
+
+def sa_with(annotations):
+    return kube_hit("GET", f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", 200, service_account(annotations))
+
+
+def webhook_with(deployments, config=WEBHOOK_CONFIG):
+    return {"webhook": kube_hit("GET", f"/apis/apps/v1/namespaces/{WEBHOOK_NAMESPACE}/deployments", 200,
+                                kube_list("DeploymentList", "apps/v1", deployments), query=WEBHOOK_QUERY),
+            "webhook_config": kube_hit("GET", f"/api/v1/namespaces/{WEBHOOK_NAMESPACE}/configmaps/"
+                                              f"{WEBHOOK_CONFIG_NAME}", 200, config)}
+
+
+CLUSTER_403 = error("AuthorizationFailed", "The client 'dev@contoso.com' with object id "
+                    "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform action "
+                    "'Microsoft.ContainerService/managedClusters/read' over scope "
+                    f"'/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/"
+                    f"{CLUSTER}' or the scope is invalid.")
+IDENTITY_403 = error("AuthorizationFailed", "The client 'dev@contoso.com' with object id "
+                     "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform action "
+                     f"'Microsoft.ManagedIdentity/userAssignedIdentities/read' over scope '{IDENTITY_ID}' or the "
+                     "scope is invalid.")
+NOT_SWITCHED_ON_CONFIG = {**WEBHOOK_CONFIG, "data": {k: v for k, v in WEBHOOK_CONFIG["data"].items()
+                                                     if k not in (TOKEN_PROXY_ENV, OLD_TOKEN_ENDPOINT_ENV)}}
+BRANCH_CASSETTES = {
+    # workload identity on, OIDC issuer off (and the reverse): either one off fails
+    "check_oidc_issuer_off": check_case({"cluster": hit("GET", CLUSTER_URL, 200, managed_cluster(oidc_issuer=False))},
+                                        **ARM_ONLY),
+    "check_only_oidc_issuer_on": check_case({"cluster": hit("GET", CLUSTER_URL, 200, managed_cluster(
+        workload_identity=False, oidc_issuer=True))}, **ARM_ONLY),
+    "check_binding_creating": check_case({"binding": hit("GET", CHECK_ITEM, 200, binding(state="Creating"))}, **ARM_ONLY),
+    "check_binding_updating": check_case({"binding": hit("GET", CHECK_ITEM, 200, binding(state="Updating"))}, **ARM_ONLY),
+    # the cluster and its binding cannot be read (403): skips, not failures; the identity is then unknown
+    "check_cluster_forbidden": check_case({"cluster": hit("GET", CLUSTER_URL, 403, CLUSTER_403),
+                                           "binding": hit("GET", CHECK_ITEM, 403, CLUSTER_403), "identity": None,
+                                           "fics": None}, **ARM_ONLY),
+    # the cluster can be read, its binding cannot: a skip, not "missing"
+    "check_binding_forbidden": check_case({"binding": hit("GET", CHECK_ITEM, 403, error(
+        "AuthorizationFailed", "The client 'dev@contoso.com' with object id '9a8b7c6d-0000-4000-8000-000000000000' "
+        "does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/identityBindings/"
+        f"read' over scope '{ITEM.split('?')[0][len(ARM):]}' or the scope is invalid.")), "identity": None,
+        "fics": None}, **ARM_ONLY),
+    "check_identity_deleted": check_case({"identity": hit("GET", IDENTITY_URL, 404, IDENTITY_404),
+                                          "fics": hit("GET", FICS_URL, 404, IDENTITY_404)}, **ARM_ONLY),
+    "check_identity_forbidden": check_case({"identity": hit("GET", IDENTITY_URL, 403, IDENTITY_403),
+                                            "fics": hit("GET", FICS_URL, 403, IDENTITY_403)}, **ARM_ONLY),
+    # no binding, so no client id: the checks that compare with it are skips (and no review is sent)
+    "check_client_id_unknown": check_case({"binding": hit("GET", CHECK_ITEM, 404, BINDING_404), "identity": None,
+                                           "fics": None}, kube={"sar": None}),
+    # every namespaced read of the cluster forbidden (the cluster-wide lists and the review allowed)
+    "check_kube_reads_forbidden": check_case(kube={
+        "sa": kube_forbidden(f"/api/v1/namespaces/{NS}/serviceaccounts/{SA}", "get", "serviceaccounts"),
+        "crs": kube_forbidden("/apis/rbac.authorization.k8s.io/v1/clusterroles", "list", "clusterroles",
+                              "rbac.authorization.k8s.io"),
+        "webhook": kube_forbidden(f"/apis/apps/v1/namespaces/{WEBHOOK_NAMESPACE}/deployments", "list", "deployments",
+                                  "apps", WEBHOOK_QUERY),
+        "root_ca": kube_forbidden(f"/api/v1/namespaces/{NS}/configmaps/{ROOT_CA}", "get", "configmaps"),
+        "pods": kube_forbidden(f"/api/v1/namespaces/{NS}/pods", "list", "pods",
+                               query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_webhook_missing": check_case(kube=webhook_with([])),
+    "check_webhook_not_ready": check_case(kube=webhook_with([webhook_deployment(ready=0)])),
+    "check_webhook_unversioned": check_case(kube=webhook_with([webhook_deployment(
+        image="mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:latest")])),
+    # a release that supports identity bindings, but no flag and no proxy setting switch the feature on
+    "check_webhook_not_switched_on": check_case(kube=webhook_with([webhook_deployment(
+        image="mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.6.0")], NOT_SWITCHED_ON_CONFIG)),
+    # the webhook's config gives the pod both CA sources: the SDK refuses to choose
+    "check_pod_two_ca_sources": check_case(kube={"pods": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/pods", 200, kube_list("PodList", "v1", [pod(env=BINDING_ENV + [
+            {"name": "AZURE_KUBERNETES_CA_DATA", "value": "-----BEGIN CERTIFICATE-----\nMIIE6DCCAtCgAwIBAgIQ...\n"}])]),
+        query=f"fieldSelector=spec.serviceAccountName%3D{SA}")}),
+    "check_root_ca_empty": check_case(kube={"root_ca": kube_hit(
+        "GET", f"/api/v1/namespaces/{NS}/configmaps/{ROOT_CA}", 200, {**ROOT_CA_MAP, "data": {"ca.crt": " "}})}),
+    "check_sa_tenant_missing": check_case(kube={"sa": sa_with({CLIENT_ID_ANNOTATION: CLIENT_ID})}),
+    # no tenant annotation, and the cluster is in another tenant than the identity: pods would ask the wrong one
+    "check_sa_tenant_missing_cluster_elsewhere": check_case(
+        {"cluster": hit("GET", CLUSTER_URL, 200, managed_cluster(tenant="22222222-2222-2222-2222-222222222222"))},
+        kube={"sa": sa_with({CLIENT_ID_ANNOTATION: CLIENT_ID})}),
+    # the service account is granted, and so is every service account of its namespace
+    "check_rbac_namespace_group": check_case(kube={"crbs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", 200,
+        kube_list("ClusterRoleBindingList", "rbac.authorization.k8s.io/v1", SYSTEM_BINDINGS + [
+            role_binding(CRB_NAME, CRB_NAME, [SA_SUBJECT, {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io",
+                                                           "name": f"system:serviceaccounts:{NS}"}])]))}),
+    # a malformed rule beside the good one: the grant works, the leftover is a warning
+    "check_rbac_malformed_but_granted": check_case(kube={"crs": kube_hit(
+        "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", 200,
+        kube_list("ClusterRoleList", "rbac.authorization.k8s.io/v1", SYSTEM_ROLES + [
+            cluster_role(CRB_NAME, [GOOD_RULE]),
+            cluster_role("use-mi-by-object-id", [{"apiGroups": [API_GROUP], "resources": [OBJECT_ID],
+                                                  "verbs": [VERB]}])]))}),
+}
+CASSETTES.update(BRANCH_CASSETTES)
+
+
 # -- `wait`: az's wait loop GETs the binding once per --interval -----------------------------------
 def poll(status, body):
     return hit("GET", ITEM, status, body)
@@ -891,8 +992,8 @@ WAIT_CASSETTES = {
     # not there yet, then Creating, then Succeeded
     "wait_created": [poll(404, BINDING_404), poll(200, binding(state="Creating")),
                      poll(200, binding(state="Creating")), poll(200, binding(etag="2"))],
-    "wait_updated": [poll(200, binding(state="Updating", subjects=OLD_SUBJECTS)),
-                     poll(200, binding(etag="2", subjects=NEW_SUBJECTS))],
+    # (wait reads the GA api-version, whose answers carry no allowedSubjects: tests/test_api_shapes.py)
+    "wait_updated": [poll(200, binding(state="Updating")), poll(200, binding(etag="2"))],
     "wait_deleted": [poll(200, binding(state="Deleting", etag="3")), poll(200, binding(state="Deleting", etag="3")),
                      poll(404, BINDING_404)],
     # --exists ends at the first successful read, whatever the state
@@ -961,12 +1062,33 @@ def graph_row(sub, rg, name, id_casing=None):
     return {"id": id_casing(cid) if id_casing else cid, "name": name, "resourceGroup": rg, "subscriptionId": sub}
 
 
-def graph_page(rows, token=None, total=None, headers=None, truncated=False):
+# The Resource Graph query, written out here, not imported from arm/client.py: the cassettes pin what is
+# sent, so a change to the extension's query (say to .../managedclusters/agentpools, which matches no
+# cluster and would let cleanup-fic delete a credential in use) fails playback until this is changed too.
+GRAPH_QUERY = ("resources | where type =~ 'microsoft.containerservice/managedclusters' "
+               "| project id, name, resourceGroup, subscriptionId | order by id asc")
+
+
+def graph_query(subs, skip_token=None):
+    """The body of one Resource Graph request: the query over `subs` (sorted), 1,000 rows a page."""
+    options = {"$top": 1000, "resultFormat": "objectArray"}
+    if skip_token:
+        options["$skipToken"] = skip_token
+    return {"query": GRAPH_QUERY, "options": options, "subscriptions": sorted(subs)}
+
+
+def graph_hit(subs, status, body, headers=None, skip_token=None):
+    return hit("POST", GRAPH, status, body, headers, sent=graph_query(subs, skip_token))
+
+
+def graph_page(subs, rows, token=None, total=None, headers=None, truncated=False, skip_token=None):
+    """One answered page of the query over `subs` (`skip_token`: the one this request sent; `token`:
+    the one the page answers with)."""
     page = {"totalRecords": total if total is not None else len(rows), "count": len(rows), "data": rows,
             "facets": [], "resultTruncated": "true" if truncated else "false"}
     if token:
         page["$skipToken"] = token
-    return hit("POST", GRAPH, 200, page, {**QUOTA, **(headers or {})})
+    return graph_hit(subs, 200, page, {**QUOTA, **(headers or {})}, skip_token)
 
 
 def sub_bindings_url(sub, rg, name, preview=False):
@@ -1006,11 +1128,14 @@ SCALE_CASSETTES = {
         subscriptions((SUB, "Platform"), (SUB2, "Team A"), next_link=SUBSCRIPTIONS_PAGE2),
         hit("GET", SUBSCRIPTIONS_PAGE2, 200, {"value": [subscription(SUB3, "Team B")],
                                               "count": {"type": "Total", "value": 3}}),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2")], token=GRAPH_TOKEN, total=5,
+        graph_page((SUB, SUB2, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2")], token=GRAPH_TOKEN,
+                   total=5,
                    headers={"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:03"}),
-        graph_page([graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6"),
+        graph_page((SUB, SUB2, SUB3),
+                   [graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6"),
                     graph_row(SUB, "rg1", "c1", id_casing=lambda i: i.replace("/resourceGroups/rg1/",
-                                                                              "/resourcegroups/RG1/"))], total=5),
+                                                                              "/resourcegroups/RG1/"))],
+                   total=5, skip_token=GRAPH_TOKEN),
         sub_bindings(SUB, "rg1", "c1", [IB1]),
         sub_bindings(SUB2, "rg5", "c5"),
         sub_bindings(SUB, "rg2", "c2"),
@@ -1019,7 +1144,7 @@ SCALE_CASSETTES = {
     # Resource Graph forbidden: each subscription's clusters are listed from ARM instead.
     "fleet_all_graph_forbidden": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        graph_hit((SUB, SUB3), 403, ARG_FORBIDDEN),
         sub_clusters(SUB, ("rg1", "c1")),
         sub_clusters(SUB3, ("rg6", "c6")),
         sub_bindings(SUB, "rg1", "c1", [IB1]),
@@ -1030,11 +1155,11 @@ SCALE_CASSETTES = {
     # subscription for Retry-After, sends it again).
     "fleet_subscriptions_throttled": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        hit("POST", GRAPH, 429, error("RateLimiting", "Please provide below info when asking for support: "
-                                      "timestamp = 2026-12-02T10:00:00.0000000Z, correlationId = "
-                                      "5b2f1c3e-0000-4000-8000-000000000000."),
-            {"Retry-After": "1", "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"}),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        graph_hit((SUB, SUB3), 429, error("RateLimiting", "Please provide below info when asking for support: "
+                                          "timestamp = 2026-12-02T10:00:00.0000000Z, correlationId = "
+                                          "5b2f1c3e-0000-4000-8000-000000000000."),
+                  {"Retry-After": "1", "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"}),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1", [IB1], {REMAINING_READS_HEADER: "249"}),
         hit("GET", sub_bindings_url(SUB3, "rg6", "c6"), 429, THROTTLED,
             {"Retry-After": "3", REMAINING_READS_HEADER: "0"}),
@@ -1050,11 +1175,21 @@ SCALE_CASSETTES = {
     # Resource Graph marks its answer truncated: not trusted, each subscription is listed from ARM.
     "fleet_graph_truncated": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1")], total=2, truncated=True),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1")], total=2, truncated=True),
         sub_clusters(SUB, ("rg1", "c1")),
         sub_clusters(SUB3, ("rg6", "c6")),
         sub_bindings(SUB, "rg1", "c1", [IB1]),
         sub_bindings(SUB3, "rg6", "c6", [IB6]),
+    ],
+    # --all-subscriptions -g rg1: Resource Graph lists every cluster; only those of group rg1 (any casing)
+    # are read
+    "fleet_all_graph_group": [
+        subscriptions((SUB, "Platform"), (SUB3, "Team B")),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2"),
+                                 graph_row(SUB3, "RG1", "c7", id_casing=lambda i: i.replace("/RG1/", "/Rg1/")),
+                                 graph_row(SUB3, "rg6", "c6")]),
+        sub_bindings(SUB, "rg1", "c1", [IB1]),
+        sub_bindings(SUB3, "Rg1", "c7"),
     ],
     # one subscription, -g of a group that does not exist: not found (exit 3), as before issue 13
     "fleet_group_not_found": [
@@ -1071,7 +1206,8 @@ SCALE_CASSETTES = {
     "cleanup_fic_third_subscription": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB2, "Team A"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6")]),
+        graph_page((SUB, SUB2, SUB3),
+                   [graph_row(SUB, "rg1", "c1"), graph_row(SUB2, "rg5", "c5"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1"),
         sub_bindings(SUB2, "rg5", "c5"),
         sub_bindings(SUB3, "rg6", "c6", [IB6]),
@@ -1081,7 +1217,7 @@ SCALE_CASSETTES = {
     "cleanup_fic_all_subscriptions_deletes": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1"),
         sub_bindings(SUB3, "rg6", "c6", [binding(name="x", rg="rg6", cluster="c6", identity_id=OTHER_IDENTITY_ID)]),
         sub_clusters(SUB, ("rg1", "c1")),
@@ -1095,7 +1231,7 @@ SCALE_CASSETTES = {
     "cleanup_fic_index_lag_keeps": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB3, "rg6", "c6")]),
         sub_bindings(SUB, "rg1", "c1"),
         sub_bindings(SUB3, "rg6", "c6"),
         sub_clusters(SUB, ("rg1", "c1")),
@@ -1109,7 +1245,7 @@ SCALE_CASSETTES = {
     "cleanup_fic_subscription_unreadable": [
         hit("GET", FIC_URL, 200, FIC),
         subscriptions((SUB, "Platform"), (SUB3, "Team B"), (SUB4, "Old", "Disabled")),
-        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        graph_hit((SUB, SUB3), 403, ARG_FORBIDDEN),
         sub_clusters(SUB, ("rg1", "c1")),
         hit("GET", CLUSTERS.replace(SUB, SUB3), 403, CLUSTERS_403),
         sub_bindings(SUB, "rg1", "c1"),
@@ -1125,7 +1261,7 @@ MANAGED_BY_CASSETTES = {
     # fleet2's profile2, c2 by hand (no managedBy); c1 also holds another identity's binding (not listed).
     "fleet_managed_by_two_subscriptions": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
-        graph_page([graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2"), graph_row(SUB3, "rg6", "c6"),
+        graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2"), graph_row(SUB3, "rg6", "c6"),
                     graph_row(SUB3, "rg7", "c7")]),
         sub_bindings(SUB, "rg1", "c1", [binding(name="ib1", rg="rg1", cluster="c1", managed_by=FLEET_PROFILE_ID),
                                         binding(name="other", rg="rg1", cluster="c1", identity_id=OTHER_IDENTITY_ID)],
@@ -1289,6 +1425,15 @@ TARGET_CASSETTES = {
         *assignments_hits(STORAGE_ID, [role_assignment("Storage Blob Data Reader", STORAGE_ID, 1)]),
         role_definition_hit("Storage Blob Data Reader")]),
     "check_target_other_none": target_case([*assignments_hits(STORAGE_ID, [])]),
+    # the vault cannot be read: a skip
+    "check_target_vault_forbidden": target_case([hit("GET", VAULT_URL, 403, error(
+        "AuthorizationFailed", "The client 'dev@contoso.com' with object id '9a8b7c6d-0000-4000-8000-000000000000' "
+        f"does not have authorization to perform action 'Microsoft.KeyVault/vaults/read' over scope '{VAULT_ID}' or "
+        "the scope is invalid."))]),
+    "check_target_other_forbidden": target_case([hit("GET", assignments_url(STORAGE_ID), 403, ASSIGNMENTS_FORBIDDEN)]),
+    # no binding and no identity: the principal is not known, nothing about the target is read
+    "check_target_principal_unknown": check_case({"binding": hit("GET", CHECK_ITEM, 404, BINDING_404), "identity": None,
+                                                  "fics": None}, **ARM_ONLY),
 }
 CASSETTES.update(TARGET_CASSETTES)
 
