@@ -291,7 +291,7 @@ def test_retire_default_backup_dir_is_a_new_dated_folder_whose_path_is_printed(t
 
 
 def test_retire_with_pod_evidence_deletes_exactly_the_proven_credential(tmp_path):
-    from test_check import KUBECONFIG, SERVER, check  # noqa: F401  (the kubeconfig of the recorded API server)
+    from test_check import KUBECONFIG, SERVER  # the kubeconfig of the recorded API server
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(KUBECONFIG.format(server=SERVER))
     r = az("migrate_retire_kube", "retire", *ID, "--cluster-name", "c1", "--kubeconfig", str(kubeconfig), "--yes",
@@ -351,3 +351,167 @@ def test_audit_falls_back_to_arm_and_names_an_identity_it_could_not_read():
 def test_audit_refuses_subscription_and_all_subscriptions_together():
     r = az("no_requests", "audit", "--subscription", SUB, "--all-subscriptions")
     assert r.exit_code == 2 and r.requests == [], r
+
+
+# -- the pure modules, without az ---------------------------------------------------------------------
+
+I1 = "https://eastus2.oic.prod-aks.azure.com/11111111-1111-1111-1111-111111111111/6a1f0c3e-1111-4a2b-9c3d-000000000001/"
+
+
+def _cluster(name="c1", issuer=I1, ready=True, vnet=False, rg="rg1", sub=SUB):
+    from azext_identitybinding.migrate import classify
+    found, why = classify.cluster_of({"id": cluster_id(rg, name, sub), "issuer": issuer, "oidcIssuerEnabled": True,
+                                      "workloadIdentityEnabled": ready, "vnetIntegration": vnet})
+    assert found is not None, why
+    return found
+
+
+def _fic(name, issuer=I1, subject="system:serviceaccount:demo:web", audiences=("api://AzureADTokenExchange",)):
+    return {"name": name, "properties": {"issuer": issuer, "subject": subject, "audiences": list(audiences)}}
+
+
+@pytest.mark.parametrize("subject, kind", [
+    ("system:serviceaccount:demo:web", "workload"),
+    ("system:serviceaccount:a:b:c", "not-a-service-account"),
+    ("system:serviceaccount:demo", "not-a-service-account"),
+    ("system:serviceaccount:..:web", "not-a-service-account"),
+    ("system:serviceaccount:Demo:web", "not-a-service-account"),
+    ("system:serviceaccount: demo:web", "not-a-service-account"),
+    ("repo:contoso/app:ref:main", "not-a-service-account"),
+])
+def test_classify_needs_exactly_one_valid_service_account(subject, kind):
+    from azext_identitybinding.migrate import classify
+    [entry] = classify.classify([_fic("fic1", subject=subject)], [_cluster()])
+    assert entry.kind == kind, entry
+
+
+@pytest.mark.parametrize("issuer, kind", [
+    (I1, "workload"),
+    (I1.rstrip("/"), "never-worked"),
+    (I1.upper().replace("HTTPS", "https"), "never-worked"),
+    ("https://westeurope.oic.prod-aks.azure.com/t/g/", "unknown-aks"),
+    ("https://oidc.prod-aks.azure.com/0c3e/", "unknown-aks"),
+    ("https://eastus2.oic.prod-aks.azure.com/another/", "unknown-aks"),  # a visible cluster's host
+    ("https://token.actions.githubusercontent.com", "other"),
+    ("https://oidc.eks.us-east-1.amazonaws.com/id/ABC", "other"),
+    ("https://prod-aks.evil.example.com/", "other"),
+])
+def test_classify_matches_the_issuer_exactly(issuer, kind):
+    from azext_identitybinding.migrate import classify
+    [entry] = classify.classify([_fic("fic1", issuer=issuer)], [_cluster()])
+    assert entry.kind == kind, entry
+
+
+@pytest.mark.parametrize("fic", [
+    "text", None, 42, [], {"name": ".."}, {"name": "a/b"}, {"name": "ab"}, {"name": "x" * 121},
+    {"name": "-lead"}, {"name": "ok-name", "properties": None}, _fic("ok-name", issuer="h" * 601),
+    _fic("ok-name", subject=None), _fic("ok-name", audiences=["a"] * 9), _fic("ok-name", issuer=7),
+    {"name": "ok-name", "properties": {"issuer": I1, "subject": "system:serviceaccount:a:b", "audiences": "x"}},
+])
+def test_classify_reports_what_the_service_should_never_send(fic):
+    from azext_identitybinding.migrate import classify
+    [entry] = classify.classify([fic], [_cluster()])
+    assert entry.kind == "unusable" and entry.credential is None and entry.reason
+    assert len(entry.shown) <= 120
+
+
+def test_classify_the_binding_credential_is_its_own_kind_whatever_its_issuer():
+    from azext_identitybinding.migrate import classify
+    [entry] = classify.classify([_fic("aks-identity-binding")], [_cluster()])
+    assert entry.kind == "binding"
+
+
+def test_cluster_rows_with_unsafe_or_wrong_ids_are_refused():
+    from azext_identitybinding.migrate import classify
+    for bad in (None, "", "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c",
+                cluster_id("rg", ".."), cluster_id("r/g", "c"), cluster_id("rg", "c") + "/identityBindings/b",
+                f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/c",
+                cluster_id("rg", "c" * 64)):
+        assert classify.cluster_of({"id": bad})[0] is None, bad
+    found, _ = classify.cluster_of({"id": cluster_id("rg", "c"), "issuer": "x" * 601, "oidcIssuerEnabled": "true"})
+    assert found.issuer == "" and found.oidc_issuer is False  # only a real true counts
+
+
+def test_plan_readiness_and_totals():
+    from azext_identitybinding.migrate import classify, plan
+    clusters = [_cluster("c1"), _cluster("c2", issuer=I1.replace("0001", "0002"), vnet=True),
+                _cluster("c3", issuer=I1.replace("0001", "0003"), ready=False)]
+    fics = [_fic("aa1"), _fic("aa2", subject="system:serviceaccount:demo:api"),
+            _fic("bb1", issuer=I1.replace("0001", "0002")), _fic("cc1", issuer=I1.replace("0001", "0003")),
+            _fic("ghub", issuer="https://token.actions.githubusercontent.com")]
+    result = plan.build(IDENTITY_ID, classify.classify(fics, clusters))
+    assert result["credentials"] == {"used": 5, "limit": 20, "afterMigration": 2}  # 5 - 4 + aks-identity-binding
+    ready = {c["name"]: (c["ready"], c["problems"]) for c in result["clusters"]}
+    assert ready["c1"] == (True, [])
+    assert not ready["c2"][0] and "VNet integration" in ready["c2"][1][0]
+    assert not ready["c3"][0] and "workload identity" in ready["c3"][1][0]
+    assert result["clusters"][0]["serviceAccounts"] == ["demo/api", "demo/web"]
+
+
+def test_plan_a_cluster_whose_bindings_could_not_be_read_is_not_ready():
+    from azext_identitybinding.migrate import classify, plan
+    result = plan.build(IDENTITY_ID, classify.classify([_fic("aa1")], [_cluster()]), {},
+                        {cluster_id("rg1", "c1").lower(): "forbidden"})
+    assert result["clusters"][0]["ready"] is False and "could not be read" in result["clusters"][0]["problems"][0]
+
+
+def test_plan_the_generated_name_taken_by_another_identity_is_a_problem():
+    from azext_identitybinding.migrate import classify, plan
+    other = {"name": plan.binding_name(IDENTITY_ID),
+             "properties": {"managedIdentity": {"resourceId": IDENTITY_ID.replace("identity1", "identity2")}}}
+    result = plan.build(IDENTITY_ID, classify.classify([_fic("aa1")], [_cluster()]),
+                        {cluster_id("rg1", "c1").lower(): [other, "garbage", {"name": 5}]})
+    c = result["clusters"][0]
+    assert c["binding"]["exists"] is False and not c["ready"] and "another identity" in c["problems"][0]
+
+
+def test_manifest_file_names_are_safe_and_distinct():
+    from azext_identitybinding.migrate import plan
+    names = {plan.manifest_file_name(cluster_id(rg, c)) for rg, c in
+             (("rg1", "c1"), ("rg.1", "c1"), ("rg(1)", "c1"), ("rg_1", "c1"))}
+    assert len(names) == 4
+    assert all(n.endswith(".yaml") and n.count(".") == 1 and "/" not in n and not n.startswith(".") for n in names)
+
+
+def test_pod_evidence_needs_every_running_pod_in_binding_mode():
+    from azext_identitybinding.migrate import plan
+
+    def pod(annotated=True, proxy=True, phase="Running"):
+        env = [{"name": "AZURE_KUBERNETES_TOKEN_PROXY", "value": "https://x"}] if proxy else []
+        return {"metadata": {"name": "p", "annotations": {"azure.workload.identity/use-identity-binding": "true"}
+                             if annotated else {}},
+                "spec": {"containers": [{"name": "app", "env": env}]}, "status": {"phase": phase}}
+    assert plan.pod_evidence({"items": [pod(), pod(phase="Succeeded", proxy=False)]})[0] is True
+    assert plan.pod_evidence({"items": [pod(), pod(proxy=False)]})[0] is False
+    assert plan.pod_evidence({"items": [pod(annotated=False)]})[0] is False
+    assert plan.pod_evidence({"items": []})[0] is False
+    assert plan.pod_evidence({"items": "x"})[0] is False
+    assert plan.pod_evidence({"items": [{"status": {"phase": "Running"}, "spec": {"containers": "x"}}]})[0] is False
+
+
+@pytest.mark.parametrize("module", ["classify", "plan"])
+def test_the_classification_and_the_plan_import_no_az(module):
+    """Standard library and our own pure modules only (followed transitively), as rbac.py."""
+    import ast
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1] / "azext_identitybinding"
+    seen, todo, outside = set(), [f"migrate.{module}"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((root / (name.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if isinstance(node, ast.ImportFrom) and node.module == "azext_identitybinding":
+                names = [f"azext_identitybinding.{a.name}" for a in node.names]
+            for found in names:
+                if found.startswith("azext_identitybinding."):
+                    todo.append(found.split(".", 1)[1])
+                elif found.split(".")[0] not in sys.stdlib_module_names:
+                    outside.add(f"{name}: {found}")
+    assert not outside, outside
+    assert {"ids", "constants", "migrate.classify"} <= seen
