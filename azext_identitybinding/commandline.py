@@ -64,10 +64,11 @@ def cleanup_fic(identity_id):
     return az("aks", "identity-binding", "cleanup-fic", managed_identity_resource_id=identity_id or IDENTITY_ID)
 
 
-def federated_credential_create(subscription, resource_group, identity_name, name, issuer, subject, audiences):
-    """`az identity federated-credential create` that makes a federated credential again as it was."""
-    line = az("identity", "federated-credential", "create", subscription=subscription, g=resource_group,
-              identity_name=identity_name, n=name, issuer=issuer, subject=subject)
+def federated_credential_create(identity, name, issuer, subject, audiences):
+    """`az identity federated-credential create` that makes a federated credential again as it was.
+    `identity`: the identity's ids.ResourceId (its subscription, group and name)."""
+    line = az("identity", "federated-credential", "create", subscription=identity.subscription,
+              g=identity.resource_group, identity_name=identity.name, n=name, issuer=issuer, subject=subject)
     return f"{line} --audiences {' '.join(_value(a) for a in audiences)}" if audiences else line
 
 

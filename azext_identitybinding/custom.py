@@ -413,8 +413,9 @@ def _checked_client_id(identity, identity_id):
     try:
         return rbac.normalize_client_id((props or {}).get("clientId"), "clientId")
     except rbac.RbacInputError:
-        raise AzureResponseError(f"Azure returned identity '{identity_id}' without a client id that is a GUID, so "
-                                 "no RBAC can name it; nothing was written. Check it with `az identity show`.") from None
+        raise AzureResponseError(f"Azure returned identity '{identity_id}' without a client id that is a GUID, "
+                                 "so no RBAC can name it; nothing was written. Check it with `az identity show`.") \
+            from None
 
 
 def migrate_apply(cmd, managed_identity_resource_id, resource_group_name=None, subscriptions=None,
@@ -451,8 +452,8 @@ def migrate_retire(cmd, managed_identity_resource_id, resource_group_name=None, 
     if cluster_name:
         keys = {c["id"].lower() for c in reading.plan["clusters"] if c["name"].lower() == cluster_name.lower()}
         if not keys:
-            raise ResourceNotFoundError(f"No cluster named '{cluster_name}' has workload credentials of the identity in "
-                                        "the plan; see them with `" + commandline.migrate(
+            raise ResourceNotFoundError(f"No cluster named '{cluster_name}' has workload credentials of the identity "
+                                        "in the plan; see them with `" + commandline.migrate(
                                             "plan", managed_identity_resource_id) + "`.")
     proof = run.evidence(reading.plan, keys, kubeconfig, context) if (kubeconfig or context) and keys else None
     chosen, kept = plan.retire_choice(reading.plan, reading.entries, credentials or (), proof, keys)

@@ -41,7 +41,7 @@ NOT_SA, UNUSABLE = "not-a-service-account", "unusable"
 
 
 @dataclass(frozen=True)
-class Cluster:
+class Cluster:  # pylint: disable=too-many-instance-attributes  # the fields of one Resource Graph row
     id: str
     subscription: str
     resource_group: str

@@ -101,8 +101,8 @@ def build(identity_id, entries, bindings_by_cluster=None, unreadable_by_cluster=
     after = used - replaced + (1 if clusters and not has_binding_fic else 0)
     left = [{"name": e.shown, "issuer": e.credential.issuer, "reason": e.reason}
             for e in entries if e.kind in (NEVER_WORKED, UNKNOWN_AKS, OTHER, BINDING, NOT_SA)]
-    findings = [{"credential": e.shown, "problem": e.reason} for e in entries if e.kind in (NEVER_WORKED, NOT_SA,
-                                                                                             UNUSABLE)]
+    findings = [{"credential": e.shown, "problem": e.reason} for e in entries
+                if e.kind in (NEVER_WORKED, NOT_SA, UNUSABLE)]
     return {"identity": identity_id,
             "credentials": {"used": used, "limit": FIC_LIMIT, "afterMigration": after},
             "summary": f"{used}/{FIC_LIMIT} -> {after}/{FIC_LIMIT}",
@@ -136,7 +136,8 @@ def manifest_file_name(cluster_id):
     def safe(text):
         return re.sub(r"[^a-z0-9_-]", "_", text.lower())[:60]
     digest = hashlib.sha256(cluster_id.lower().encode()).hexdigest()[:8]
-    return f"{safe(ids.part(cluster_id, 'resourceGroups'))}_{safe(ids.part(cluster_id, 'managedClusters'))}_{digest}.yaml"
+    group, cluster = ids.part(cluster_id, "resourceGroups"), ids.part(cluster_id, "managedClusters")
+    return f"{safe(group)}_{safe(cluster)}_{digest}.yaml"
 
 
 def manifest(cluster_plan, client_id):

@@ -92,10 +92,6 @@ def read_plan(client, identity_id, subscriptions, resource_group=None):
 
 def read_audit(client, subscriptions, resource_group=None):
     """(rows, [{"identity", "error"}] not read, gaps) over the scope, rows sorted by FICs used."""
-    from azure.cli.core.azclierror import AzCLIError
-    from azure.core.exceptions import AzureError
-    from azext_identitybinding import ids
-    from azext_identitybinding.arm.client import FLEET_WORKERS
     subs, unreadable_subs = _scope(client, subscriptions)
     (identity_rows, unlisted, _), (cluster_rows, unlisted_clusters, _) = _both(
         lambda: fleet.discover_rows(client, subs, resource_group, IDENTITIES),
@@ -103,15 +99,36 @@ def read_audit(client, subscriptions, resource_group=None):
     unreadable_subs += unlisted + [u for u in unlisted_clusters if u["subscription"] not in
                                    {x["subscription"] for x in unlisted}]
     clusters, gaps = _clusters(cluster_rows)
-    identities, failed = [], []
-    for row in identity_rows:
+    identities, failed = _identities(identity_rows)
+    pacer = fleet._pacer()  # pylint: disable=protected-access
+    rows, unread = _audit_rows(client, identities, clusters, pacer)
+    failed = sorted(failed + unread, key=lambda f: f["identity"].lower())
+    fleet.warn_unreadable(unreadable_subs, (), len(subs) > 1, pacer)
+    for item in failed:
+        logger.warning("Could not read the federated credentials of identity %s: %s", item["identity"], item["error"])
+    gaps += [f"subscription '{u['subscription']}' could not be scanned" for u in unreadable_subs]
+    gaps += [f"{len(failed)} identit{'y' if len(failed) == 1 else 'ies'} could not be read"] if failed else []
+    return rows, failed, gaps
+
+
+def _identities(rows):
+    """(checked identity ids, each once; [{"identity", "error"}] of rows whose id cannot be used)."""
+    from azext_identitybinding import ids
+    found, failed = [], []
+    for row in rows:
         try:
-            identities.append(str(ids.parse_identity_id(row.get("id"))))
+            found.append(str(ids.parse_identity_id(row.get("id"))))
         except ids.IdError as ex:
             failed.append({"identity": ids.show(row.get("id"), 120), "error": f"not usable: {ex}"})
-    identities = list(dict.fromkeys(identities))
-    pacer = fleet._pacer()  # pylint: disable=protected-access
-    rows = []
+    return list(dict.fromkeys(found)), failed
+
+
+def _audit_rows(client, identities, clusters, pacer):
+    """Each identity's FICs, read concurrently and paced: (audit rows by use, [{"identity", "error"}])."""
+    from azure.cli.core.azclierror import AzCLIError
+    from azure.core.exceptions import AzureError
+    from azext_identitybinding.arm.client import FLEET_WORKERS
+    rows, failed = [], []
     with ThreadPoolExecutor(max_workers=max(1, min(FLEET_WORKERS, len(identities)))) as pool:
         futures = {pool.submit(client.list_fics, i, pacer=pacer): i for i in identities}
         for future in as_completed(futures):
@@ -121,10 +138,4 @@ def read_audit(client, subscriptions, resource_group=None):
             except (AzCLIError, AzureError) as ex:
                 failed.append({"identity": identity, "error": str(ex)})
     rows.sort(key=lambda r: (-r["used"], r["identity"].lower()))
-    failed.sort(key=lambda f: f["identity"].lower())
-    fleet.warn_unreadable(unreadable_subs, (), len(subs) > 1, pacer)
-    for item in failed:
-        logger.warning("Could not read the federated credentials of identity %s: %s", item["identity"], item["error"])
-    gaps += [f"subscription '{u['subscription']}' could not be scanned" for u in unreadable_subs]
-    gaps += [f"{len(failed)} identit{'y' if len(failed) == 1 else 'ies'} could not be read"] if failed else []
-    return rows, failed, gaps
+    return rows, failed

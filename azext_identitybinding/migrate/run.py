@@ -98,7 +98,8 @@ def apply(client, the_plan, identity_id, no_wait=False):
     for c in the_plan["clusters"]:
         row = {"cluster": c["id"], "binding": c["binding"]["name"]}
         if c["binding"]["exists"]:
-            results.append({**row, "result": "exists", "detail": f"provisioningState {c['binding']['provisioningState']}"})
+            results.append({**row, "result": "exists",
+                            "detail": f"provisioningState {c['binding']['provisioningState']}"})
         elif not c["ready"]:
             results.append({**row, "result": "not-ready", "detail": "; ".join(c["problems"])})
         else:
@@ -124,8 +125,8 @@ def apply(client, the_plan, identity_id, no_wait=False):
 
 
 def next_steps(identity_id, directory=None):
-    where = f" (written to {directory})" if directory else (
-        f" (write them with `{commandline.migrate('plan', identity_id, manifests_dir=commandline.Placeholder('DIR'))}`)")
+    plan_line = commandline.migrate("plan", identity_id, manifests_dir=commandline.Placeholder("DIR"))
+    where = f" (written to {directory})" if directory else f" (write them with `{plan_line}`)"
     return ("Next steps: 1. apply each cluster's RBAC manifest with kubectl" + where + ". 2. Move each workload: "
             "its app must first use WorkloadIdentityCredential with the Azure token proxy (a minimum SDK version; "
             "DefaultAzureCredential does not support it), then its pod template gets the annotation "
@@ -178,9 +179,8 @@ def backup(identity_id, credential):
     rid = ids.parse_identity_id(identity_id)
     return {"identity": identity_id, "name": credential.name, "issuer": credential.issuer,
             "subject": credential.subject, "audiences": list(credential.audiences),
-            "restore": commandline.federated_credential_create(
-                rid.subscription, rid.resource_group, rid.name, credential.name, credential.issuer,
-                credential.subject, credential.audiences)}
+            "restore": commandline.federated_credential_create(rid, credential.name, credential.issuer,
+                                                               credential.subject, credential.audiences)}
 
 
 def retire(client, identity_id, chosen, directory):

@@ -1366,8 +1366,8 @@ MIGRATE_CASSETTES = {
     # (both POSTs to the same URL, told apart by their bodies), then each identity's FICs.
     "migrate_audit": [
         subscriptions((SUB, "Platform"), (SUB2, "Team A")),
-        graph_query(IDENTITIES_QUERY, [SUB, SUB2], [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID),
-                                                   identity_row(IDENTITY3_ID)]),
+        graph_query(IDENTITIES_QUERY, [SUB, SUB2],
+                    [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID), identity_row(IDENTITY3_ID)]),
         graph_query(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
             issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False)]),
         *fic_pages(),
