@@ -448,6 +448,15 @@ def test_plan_readiness_and_totals():
     assert result["clusters"][0]["serviceAccounts"] == ["demo/api", "demo/web"]
 
 
+def test_plan_a_full_identity_without_the_binding_credential_gets_a_finding():
+    from azext_identitybinding.migrate import classify, plan
+    fics = [_fic("aa1")] + [_fic(f"gh{n:02d}", issuer="https://token.actions.githubusercontent.com") for n in range(19)]
+    result = plan.build(IDENTITY_ID, classify.classify(fics, [_cluster()]))
+    assert result["credentials"] == {"used": 20, "limit": 20, "afterMigration": 20}
+    assert [f["credential"] for f in result["findings"]] == ["aks-identity-binding"]
+    assert "cannot add" in result["findings"][0]["problem"]
+
+
 def test_plan_a_cluster_whose_bindings_could_not_be_read_is_not_ready():
     from azext_identitybinding.migrate import classify, plan
     result = plan.build(IDENTITY_ID, classify.classify([_fic("aa1")], [_cluster()]), {},

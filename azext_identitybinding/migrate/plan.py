@@ -5,7 +5,7 @@ import hashlib
 import re
 
 from azext_identitybinding import ids
-from azext_identitybinding.constants import FIC_LIMIT, TOKEN_PROXY_ENV, USE_BINDING_ANNOTATION
+from azext_identitybinding.constants import FIC_LIMIT, FIC_NAME, TOKEN_PROXY_ENV, USE_BINDING_ANNOTATION
 from azext_identitybinding.migrate.classify import (BINDING, NEVER_WORKED, NOT_SA, OTHER, UNKNOWN_AKS, UNUSABLE,
                                                     WORKLOAD)
 
@@ -103,6 +103,10 @@ def build(identity_id, entries, bindings_by_cluster=None, unreadable_by_cluster=
             for e in entries if e.kind in (NEVER_WORKED, UNKNOWN_AKS, OTHER, BINDING, NOT_SA)]
     findings = [{"credential": e.shown, "problem": e.reason} for e in entries
                 if e.kind in (NEVER_WORKED, NOT_SA, UNUSABLE)]
+    if clusters and not has_binding_fic and used >= FIC_LIMIT:
+        findings.append({"credential": FIC_NAME, "problem": f"the identity holds {used} credentials: AKS cannot add "
+                         f"{FIC_NAME} for the first binding. Delete one first (one that never worked, or one of a "
+                         "deleted cluster, once checked)"})
     return {"identity": identity_id,
             "credentials": {"used": used, "limit": FIC_LIMIT, "afterMigration": after},
             "summary": f"{used}/{FIC_LIMIT} -> {after}/{FIC_LIMIT}",
