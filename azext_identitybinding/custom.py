@@ -455,7 +455,13 @@ def migrate_retire(cmd, managed_identity_resource_id, resource_group_name=None, 
             raise ResourceNotFoundError(f"No cluster named '{cluster_name}' has workload credentials of the identity "
                                         "in the plan; see them with `" + commandline.migrate(
                                             "plan", managed_identity_resource_id) + "`.")
-    proof = run.evidence(reading.plan, keys, kubeconfig, context) if (kubeconfig or context) and keys else None
+    if (kubeconfig or context) and keys and len(keys) > 1:
+        from azure.cli.core.azclierror import InvalidArgumentValueError
+        raise InvalidArgumentValueError(
+            f"--cluster-name '{cluster_name}' matches {len(keys)} clusters ({', '.join(sorted(keys))}), and "
+            "--kubeconfig/--context reach one of them: add -g GROUP (and --subscription ID) to name it. Nothing "
+            "was deleted.")
+    proof = run.evidence(reading.plan, keys, kubeconfig, context) if (kubeconfig or context) else None
     chosen, kept = plan.retire_choice(reading.plan, reading.entries, credentials or (), proof, keys)
     for k in kept:
         logger.warning("Kept '%s': %s", k["credential"], k["reason"])

@@ -303,6 +303,15 @@ def test_retire_with_pod_evidence_deletes_exactly_the_proven_credential(tmp_path
     assert (tmp_path / "b" / "web-c1.json").exists()
 
 
+def test_retire_kube_evidence_is_refused_when_the_cluster_name_matches_two_clusters():
+    r = az("migrate_retire_two_named_c1", "retire", *ID, "--subscription", SUB, SUB2, "--cluster-name", "c1",
+           "--context", "c1", "--yes")
+    assert r.exit_code == 1, r
+    assert "matches 2 clusters" in r.err and "-g GROUP" in r.err
+    assert writes(r) == []
+    assert_clean(r)
+
+
 def test_retire_kube_evidence_needs_the_cluster_name(tmp_path):
     r = az("no_requests", "retire", *ID, "--context", "c1")
     assert r.exit_code == 2 and "--cluster-name" in r.err and r.requests == [], r

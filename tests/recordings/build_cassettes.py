@@ -1355,6 +1355,16 @@ MIGRATE_CASSETTES = {
         hit("GET", fic_item_url("web-c2"), 200, fic("web-c2", I2, sa("demo", "web-new"))),
     ],
     "migrate_retire_reads_only": mig_reads(c2=C2_BOUND),
+    # two clusters named c1 (in two subscriptions): a kubeconfig context cannot be both
+    "migrate_retire_two_named_c1": [
+        *fic_pages(),
+        subscriptions((SUB, "Platform"), (SUB2, "Team A")),
+        graph_query(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
+            issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False),
+            issuer_row(SUB2, "rg9", "c1", DELETED_ISSUER)]),
+        *mig_bindings(),
+        sub_bindings(SUB2, "rg9", "c1"),
+    ],
     "migrate_retire_kube": [
         *mig_reads(),
         pods_of("api", [pod(env=PLAIN_WI_ENV, annotated=False)]),
