@@ -337,6 +337,10 @@ def test_audit_over_two_subscriptions_counts_each_identity_and_sorts_by_use():
     one = rows[1]
     assert (one["replaceable"], one["clusters"], one["bindingCredential"], one["neverWorked"]) == (4, 3, True, 1)
     assert rows[0]["replaceable"] == 20 and rows[0]["clusters"] == 1
+    # one worker in playback: the FIC lists are read in the order given, round-robin over subscriptions
+    firsts = [u.split("/userAssignedIdentities/")[1].split("/")[0] for m, u, _ in r.requests
+              if "/federatedIdentityCredentials?" in u and "skiptoken" not in u]
+    assert firsts == ["identity1", "identity3", "identity2"]
 
 
 def test_audit_table_is_sorted_by_use():
@@ -533,3 +537,13 @@ def test_the_classification_and_the_plan_import_no_az(module):
                     outside.add(f"{name}: {found}")
     assert not outside, outside
     assert {"ids", "constants", "migrate.classify"} <= seen
+
+
+def test_audit_identity_rows_with_unsafe_ids_are_named_not_read():
+    from azext_identitybinding.migrate import reads
+    good = IDENTITY_ID
+    found, failed = reads._identities([  # pylint: disable=protected-access
+        {"id": good}, {"id": good.upper().replace("/SUBSCRIPTIONS/", "/subscriptions/")}, {"id": good + "/.."},
+        {"id": good.replace("identity1", "a/b")}, {"id": 7}, {"id": "x" * 10000}])
+    assert found == [good]  # the same identity in another casing is read once
+    assert len(failed) == 4 and all(len(f["identity"]) < 200 for f in failed)

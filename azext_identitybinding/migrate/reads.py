@@ -124,7 +124,10 @@ def _identities(rows):
             found.append(str(ids.parse_identity_id(row.get("id"))))
         except ids.IdError as ex:
             failed.append({"identity": ids.show(row.get("id"), 120), "error": f"not usable: {ex}"})
-    return list(dict.fromkeys(found)), failed
+    unique = {}
+    for identity in found:  # ids compare case-insensitively: each identity once, its first spelling
+        unique.setdefault(identity.lower(), identity)
+    return list(unique.values()), failed
 
 
 def _audit_rows(client, identities, clusters, pacer):
