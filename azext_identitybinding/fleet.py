@@ -111,11 +111,10 @@ def discover_rows(client, subscriptions, resource_group=None, source=None):
     query, list_one = getattr(client, source.query, None), getattr(client, source.list_one)
     wanted = set(subscriptions)
 
-    def keep(row, sub=None):
+    def keep(row):  # a Resource Graph row of a wanted subscription (and of -g)
         rid = row.get("id")
-        found_sub = sub or part(rid, "subscriptions").lower()
         group = part(rid, "resourceGroups")
-        return (found_sub in wanted and bool(group) and
+        return (part(rid, "subscriptions").lower() in wanted and bool(group) and
                 (not resource_group or group.lower() == resource_group.lower()))
 
     if len(wanted) > 1:
