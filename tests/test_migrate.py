@@ -214,6 +214,13 @@ def test_apply_creates_only_the_missing_binding_on_the_ready_cluster_and_names_t
     assert r.all_played
 
 
+def test_apply_table_has_one_row_per_cluster():
+    r = az("migrate_apply", "apply", *ID, "-o", "table")
+    rows = [line.split()[:4] for line in r.out.splitlines()[2:]]
+    assert rows == [["c1", "rg1", "ib1", "exists"], ["c2", "rg2", gen_name(), "created"], ["c3", "rg2", gen_name(),
+                                                                                          "not-ready"]]
+
+
 def test_apply_again_creates_nothing():
     r = az("migrate_apply_again", "apply", *ID)
     assert writes(r) == []
@@ -256,6 +263,14 @@ def test_retire_deletes_a_named_credential_after_backing_it_up(tmp_path):
     assert [d["credential"] for d in out["deleted"]] == ["web-c2"]
     kept = {k["credential"]: k["reason"] for k in out["kept"]}
     assert "no evidence" in kept["web-c1"] and "missing" in kept["jobs-c3"]
+
+
+def test_retire_table_says_what_happened_to_each_credential(tmp_path):
+    r = az("migrate_retire_named", "retire", *ID, "--credential", "web-c2", "--yes", "--backup-dir",
+           str(tmp_path / "b"), "-o", "table")
+    assert r.exit_code == 0, r
+    rows = [line.split()[:2] for line in r.out.splitlines()[2:]]
+    assert rows == [["web-c2", "deleted"], ["api-c1", "kept"], ["web-c1", "kept"], ["jobs-c3", "kept"]]
 
 
 def test_retire_refuses_a_credential_that_changed_since_it_was_read(tmp_path):
@@ -358,6 +373,10 @@ def test_audit_falls_back_to_arm_and_names_an_identity_it_could_not_read():
     assert [row["name"] for row in r.json()] == ["identity2", "identity1"]
     assert "identity3" in r.err and "Incomplete answer" in r.err
     assert "Azure Resource Graph could not be used" in r.err
+    from azext_identitybinding.arm.client import CLUSTER_ISSUERS_QUERY, IDENTITIES_QUERY
+    assert [body for m, u, body in r.requests if m == "POST"] == [
+        {"query": q, "options": {"$top": 1000, "resultFormat": "objectArray"}, "subscriptions": [SUB, SUB2]}
+        for q in (IDENTITIES_QUERY, CLUSTER_ISSUERS_QUERY)]
     assert_clean(r)
 
 
