@@ -217,8 +217,8 @@ def test_apply_creates_only_the_missing_binding_on_the_ready_cluster_and_names_t
 def test_apply_table_has_one_row_per_cluster():
     r = az("migrate_apply", "apply", *ID, "-o", "table")
     rows = [line.split()[:4] for line in r.out.splitlines()[2:]]
-    assert rows == [["c1", "rg1", "ib1", "exists"], ["c2", "rg2", gen_name(), "created"], ["c3", "rg2", gen_name(),
-                                                                                          "not-ready"]]
+    assert rows == [["c1", "rg1", "ib1", "exists"], ["c2", "rg2", gen_name(), "created"],
+                    ["c3", "rg2", gen_name(), "not-ready"]]
 
 
 def test_apply_again_creates_nothing():
