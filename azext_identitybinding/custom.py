@@ -419,14 +419,20 @@ def _checked_client_id(identity, identity_id):
 
 
 def migrate_apply(cmd, managed_identity_resource_id, resource_group_name=None, subscriptions=None,
-                  all_subscriptions=False, without_waiting=False):
+                  all_subscriptions=False, no_wait=False):
     """Create the plan's missing bindings on the ready clusters; exit 1 when a cluster was skipped or failed."""
     from azure.cli.core.azclierror import AzureResponseError
     from azext_identitybinding.migrate import run
     client, reading = _migrate_reading(cmd, managed_identity_resource_id, resource_group_name, subscriptions,
                                        all_subscriptions)
-    results = run.apply(client, reading.plan, managed_identity_resource_id, no_wait=without_waiting)
+    results = run.apply(client, reading.plan, managed_identity_resource_id, no_wait=no_wait)
+    from azext_identitybinding.ids import part
     for r in results:
+        if r["result"] == "accepted":  # --no-wait: az prints no result, so say what to wait for
+            logger.warning("Sent the creation of binding '%s' on cluster '%s'; wait for it with `%s`.", r["binding"],
+                           r["cluster"], commandline.binding(
+                               "wait", part(r["cluster"], "resourceGroups"), part(r["cluster"], "managedClusters"),
+                               r["binding"], created=True, subscription=part(r["cluster"], "subscriptions")))
         if r["result"] in ("failed", "not-ready"):
             logger.warning("No binding was created on cluster '%s' (%s): %s", r["cluster"], r["result"], r["detail"])
     logger.warning("%s", run.next_steps(managed_identity_resource_id))
