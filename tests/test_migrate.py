@@ -299,6 +299,24 @@ def test_retire_without_a_terminal_and_without_yes_deletes_nothing():
     assert writes(r) == [] and "Add --yes" in r.err
 
 
+@pytest.mark.parametrize("answer", [True, False])
+def test_retire_asks_first_and_a_no_deletes_nothing(answer, tmp_path):
+    from unittest import mock
+    asked = []
+
+    def prompt(question, default=None):
+        asked.append(question)
+        return answer
+    with mock.patch("knack.prompting.prompt_y_n", prompt):
+        r = az("migrate_retire_named", "retire", *ID, "--credential", "web-c2", "--backup-dir", str(tmp_path / "b"))
+    assert r.exit_code == 0, r
+    assert len(asked) == 1 and "web-c2" in asked[0] and "backed up first" in asked[0]
+    assert [m for m, _, _ in writes(r)] == (["DELETE"] if answer else [])
+    assert (tmp_path / "b" / "web-c2.json").exists() is answer
+    if not answer:
+        assert "Nothing was deleted" in r.err
+
+
 def test_retire_default_backup_dir_is_a_new_dated_folder_whose_path_is_printed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = az("migrate_retire_named", "retire", *ID, "--credential", "web-c2", "--yes")
