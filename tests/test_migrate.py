@@ -379,6 +379,18 @@ def test_audit_over_two_subscriptions_counts_each_identity_and_sorts_by_use():
     assert firsts == ["identity1", "identity3", "identity2"]
 
 
+def test_audit_counts_bindings_only_when_asked():
+    r = az("migrate_audit", "audit", "--subscription", SUB, SUB2)
+    assert {row["bindings"] for row in r.json()} == {None}
+    assert not any("/identityBindings" in u for _, u, _ in r.requests)  # no cluster's bindings read
+    r = az("migrate_audit_bindings", "audit", "--subscription", SUB, SUB2, "--count-bindings")
+    assert r.exit_code == 0, r
+    assert {row["name"]: row["bindings"] for row in r.json()} == {"identity1": 2, "identity2": 1, "identity3": 0}
+    assert bindings_read(r) == ["c1", "c2", "c3"] and r.all_played
+    table = az("migrate_audit_bindings", "audit", "--subscription", SUB, SUB2, "--count-bindings", "-o", "table")
+    assert "Bindings" in table.out.splitlines()[0]
+
+
 def test_audit_table_is_sorted_by_use():
     r = az("migrate_audit", "audit", "--subscription", SUB, SUB2, "-o", "table")
     assert r.exit_code == 0, r
