@@ -401,6 +401,8 @@ def migrate_plan(cmd, managed_identity_resource_id, resource_group_name=None, su
     if manifests_dir and reading.plan["clusters"]:
         client_id = _checked_client_id(client.get_identity(managed_identity_resource_id), managed_identity_resource_id)
         reading.plan["manifests"] = run.write_manifests(reading.plan, client_id, manifests_dir, overwrite)
+    elif manifests_dir:
+        logger.warning("No cluster in scope has workload credentials of the identity, so no manifest was written.")
     logger.warning("Federated credentials of the identity: %s.", reading.plan["summary"])
     _fail_if_incomplete(cmd.cli_ctx, reading.gaps, "The plan may miss clusters or bindings.")
     return reading.plan
