@@ -10,6 +10,8 @@ the identity (ib1); c4 has no FIC of it, so its bindings are never read.
 import json
 import os
 import stat
+from contextlib import ExitStack
+from unittest import mock
 
 import pytest
 import yaml
@@ -191,13 +193,23 @@ def test_manifests_dir_that_is_a_file_a_symlink_or_unwritable_is_refused_before_
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    cases = [(a_file, "is a file"), (link, "symbolic link"), (tmp_path / "missing" / "deeper", "cannot be created")]
-    if os.geteuid() != 0:  # root writes anywhere
-        cases.append((locked, "not writable"))
-    for path, message in cases:
-        r = az("no_requests", "plan", *ID, "--manifests-dir", str(path))
-        assert r.exit_code == 2 and message in r.err and r.requests == [], (path, r)
+    cases = [(a_file, "is a file"), (link, "symbolic link"), (tmp_path / "missing" / "deeper", "cannot be created"),
+             (locked, "not writable"), (locked / "new", "cannot be created")]
+    with ExitStack() as stack:
+        if os.geteuid() == 0:  # root writes through permission bits: make the locked directory refuse files
+            import tempfile
+            real = tempfile.mkstemp
+
+            def mkstemp(*args, **kwargs):
+                if str(kwargs.get("dir")) == str(locked):
+                    raise PermissionError(13, "Permission denied")
+                return real(*args, **kwargs)
+            stack.enter_context(mock.patch("tempfile.mkstemp", mkstemp))
+        for path, message in cases:
+            r = az("no_requests", "plan", *ID, "--manifests-dir", str(path))
+            assert r.exit_code == 2 and message in r.err and r.requests == [], (path, r)
     assert a_file.read_text() == "x" and os.listdir(locked) == []
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".ib-probe-")]
 
 
 # -- apply -------------------------------------------------------------------------------------------
@@ -301,7 +313,6 @@ def test_retire_without_a_terminal_and_without_yes_deletes_nothing():
 
 @pytest.mark.parametrize("answer", [True, False])
 def test_retire_asks_first_and_a_no_deletes_nothing(answer, tmp_path):
-    from unittest import mock
     asked = []
 
     def prompt(question, default=None):
