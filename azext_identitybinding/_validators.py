@@ -443,6 +443,9 @@ def output_dir(value):
             raise ArgumentTypeError(f"the directory {path!r} is not writable.")
         return path
     parent = os.path.dirname(os.path.abspath(path))
+    if os.path.islink(parent):
+        raise ArgumentTypeError(f"{path!r} would be created in {parent!r}, a symbolic link; give a path in a real "
+                                "directory.")
     if not os.path.isdir(parent) or not _can_write_in(parent):
         raise ArgumentTypeError(f"{path!r} does not exist and cannot be created: its parent {parent!r} is not a "
                                 "writable directory.")

@@ -194,7 +194,7 @@ def test_manifests_dir_that_is_a_file_a_symlink_or_unwritable_is_refused_before_
     locked.mkdir()
     locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
     cases = [(a_file, "is a file"), (link, "symbolic link"), (tmp_path / "missing" / "deeper", "cannot be created"),
-             (locked, "not writable"), (locked / "new", "cannot be created")]
+             (locked, "not writable"), (locked / "new", "cannot be created"), (link / "new", "symbolic link")]
     with ExitStack() as stack:
         if os.geteuid() == 0:  # root writes through permission bits: make the locked directory refuse files
             import tempfile
