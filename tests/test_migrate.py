@@ -610,3 +610,47 @@ def test_audit_identity_rows_with_unsafe_ids_are_named_not_read():
         {"id": good.replace("identity1", "a/b")}, {"id": 7}, {"id": "x" * 10000}])
     assert found == [good]  # the same identity in another casing is read once
     assert len(failed) == 4 and all(len(f["identity"]) < 200 for f in failed)
+
+
+class _CountingClient:
+    """A stand-in ArmClient for read_plan at scale: 2,000 clusters in 10 subscriptions, 20 FICs on 4 of them."""
+
+    def __init__(self):
+        self.subscription_id = SUB
+        self.progress = None
+        self.calls = []
+        self.subs = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(10)]
+        self.rows = [{"id": cluster_id(f"rg{i % 7}", f"c{i}", self.subs[i % 10]), "issuer": f"{I1[:-2]}{i:04d}/",
+                      "oidcIssuerEnabled": True, "workloadIdentityEnabled": True} for i in range(2000)]
+
+    def list_subscriptions(self):
+        self.calls.append("subscriptions")
+        return [{"subscriptionId": s, "displayName": s, "state": "Enabled"} for s in self.subs]
+
+    def query_cluster_issuers(self, subscriptions):
+        self.calls.append("graph")
+        return self.rows
+
+    def list_fics(self, identity_id):
+        self.calls.append("fics")
+        return [_fic(f"wl-{n:02d}", issuer=self.rows[(n % 4) * 500]["issuer"],
+                     subject=f"system:serviceaccount:team:sa{n}") for n in range(20)]
+
+    def list_bindings(self, ref, pacer=None):
+        self.calls.append(f"bindings {ref.cluster}")
+        return []
+
+    def list_clusters(self, subscription, resource_group=None):  # the fallback: not needed here
+        self.calls.append(f"clusters {subscription}")
+        return []
+
+
+def test_plan_over_2000_clusters_reads_one_query_the_fics_and_only_the_bindings_it_needs():
+    from azext_identitybinding.migrate import reads
+    client = _CountingClient()
+    reading = reads.read_plan(client, IDENTITY_ID, None)
+    assert sorted(client.calls) == sorted(["subscriptions", "graph", "fics", "bindings c0", "bindings c500",
+                                           "bindings c1000", "bindings c1500"])
+    assert reading.plan["credentials"] == {"used": 20, "limit": 20, "afterMigration": 1}
+    assert [len(c["replaces"]) for c in reading.plan["clusters"]] == [5, 5, 5, 5]
+    assert reading.gaps == []
