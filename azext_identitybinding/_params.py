@@ -279,7 +279,7 @@ def _migrate_arguments(loader, group_type, cluster_type, identity_type):
     with loader.argument_context("aks identity-binding migrate apply") as c:
         c.argument("no_wait", options_list=["--no-wait"],
                    help="Send each binding's creation and return without a result; stderr names each binding sent "
-                        "and its `az aks identity-binding wait --created` command.")
+                        "and the `wait --created` command that waits for it.")
     with loader.argument_context("aks identity-binding migrate retire") as c:
         c.argument("cluster_name", arg_type=cluster_type, required=False,
                    help="Retire only the credentials of this cluster (needed with --kubeconfig/--context).")

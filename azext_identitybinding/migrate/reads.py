@@ -66,12 +66,13 @@ def read_plan(client, identity_id, subscriptions, resource_group=None):
     """A Reading for one identity over the scope; its gaps make the answer incomplete (exit 1)."""
     from azext_identitybinding.arm import BindingRef
 
-    def clusters():
+    def scope_and_clusters():
         subs, unreadable_subs = _scope(client, subscriptions)
         return (subs, unreadable_subs, *fleet.discover_rows(client, subs, resource_group, ISSUERS))
 
     # the FICs, and (at the same time) the scope and its clusters
-    fics, (subs, unreadable_subs, rows, unlisted, how) = _both(lambda: client.list_fics(identity_id), clusters)
+    fics, (subs, unreadable_subs, rows, unlisted, how) = _both(lambda: client.list_fics(identity_id),
+                                                               scope_and_clusters)
     unreadable_subs += unlisted
     clusters, gaps = _clusters(rows)
     entries = classify.classify(fics, clusters)
