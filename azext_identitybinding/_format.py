@@ -113,3 +113,44 @@ def _mounts(parameters):
     except (yaml.YAMLError, AttributeError, TypeError):
         shown = "objects unreadable"
     return f"mounts from Key Vault {parameters.get('keyvaultName', '')} as {parameters.get('clientID', '')}: {shown}"
+
+
+def audit_table(result):
+    """migrate audit: one row per identity, fullest first (the order the command returns)."""
+    return [OrderedDict([("Identity", r.get("name", "")), ("ResourceGroup", r.get("resourceGroup", "")),
+                         ("Used", f"{r.get('used', '')}/{r.get('limit', '')}"), ("Status", r.get("status", "")),
+                         ("Replaceable", r.get("replaceable", "")), ("Clusters", r.get("clusters", "")),
+                         ("BindingFic", "yes" if r.get("bindingCredential") else "no"),
+                         ("Bindings", "-" if r.get("bindings") is None else r.get("bindings")),
+                         ("NeverWorked", r.get("neverWorked", "")), ("Subscription", r.get("subscription", ""))])
+            for r in result or [] if isinstance(r, dict)]
+
+
+def plan_table(result):
+    """migrate plan: one row per cluster (the binding, whether it exists, what it replaces, readiness)."""
+    return [OrderedDict([("Cluster", c.get("name", "")), ("ResourceGroup", c.get("resourceGroup", "")),
+                         ("Binding", (c.get("binding") or {}).get("name", "")),
+                         ("Exists", "yes" if (c.get("binding") or {}).get("exists") else "no"),
+                         ("Ready", "yes" if c.get("ready") else "no"),
+                         ("ServiceAccounts", ", ".join(c.get("serviceAccounts") or [])),
+                         ("Replaces", len(c.get("replaces") or [])), ("Problems", "; ".join(c.get("problems") or []))])
+            for c in (result or {}).get("clusters") or [] if isinstance(c, dict)]
+
+
+def apply_table(result):
+    """migrate apply: one row per cluster and what happened there."""
+    return [OrderedDict([("Cluster", part(c.get("cluster"), "managedClusters")),
+                         ("ResourceGroup", part(c.get("cluster"), "resourceGroups")), ("Binding", c.get("binding", "")),
+                         ("Result", c.get("result", "")), ("Detail", c.get("detail", ""))])
+            for c in (result or {}).get("clusters") or [] if isinstance(c, dict)]
+
+
+def retire_table(result):
+    """migrate retire: one row per credential it looked at: deleted (and where its backup is), kept or refused."""
+    result = result or {}
+    rows = [OrderedDict([("Credential", d.get("credential", "")), ("Action", "deleted"),
+                         ("Detail", f"{d.get('serviceAccount', '')} on {part(d.get('cluster'), 'managedClusters')}; "
+                                    f"backup {d.get('backup', '')}")]) for d in result.get("deleted") or []]
+    rows += [OrderedDict([("Credential", k.get("credential", "")), ("Action", action), ("Detail", k.get("reason", ""))])
+             for action in ("refused", "kept") for k in result.get(action) or []]
+    return rows

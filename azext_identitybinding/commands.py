@@ -6,7 +6,8 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 
 
 def load_command_table(loader, _):
-    from azext_identitybinding._format import binding_table, check_table, rbac_table
+    from azext_identitybinding._format import (apply_table, audit_table, binding_table, check_table, plan_table,
+                                               rbac_table, retire_table)
     from azext_identitybinding import _validators as v
     from azext_identitybinding.custom import confirm_cleanup, confirm_delete, wait_timed_out
 
@@ -30,3 +31,11 @@ def load_command_table(loader, _):
                          table_transformer=rbac_table)
         g.custom_command("check", "check_identity_binding", table_transformer=check_table,
                          validator=v.validate_check)
+
+    with loader.command_group("aks identity-binding migrate") as g:
+        g.custom_command("audit", "migrate_audit", table_transformer=audit_table, validator=v.validate_scope)
+        g.custom_command("plan", "migrate_plan", table_transformer=plan_table, validator=v.validate_scope)
+        # --no-wait: each binding is awaited with the parent group's `wait --created`
+        g.custom_command("apply", "migrate_apply", supports_no_wait=True, table_transformer=apply_table,
+                         validator=v.validate_scope)
+        g.custom_command("retire", "migrate_retire", table_transformer=retire_table, validator=v.validate_retire)

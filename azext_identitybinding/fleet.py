@@ -30,9 +30,9 @@ logger = get_logger(__name__)
 # subscription need about 70 s at the documented 25 reads/s); a read not sent by then is "unreadable".
 FLEET_TIME_LIMIT = 20 * 60
 GRAPH_SUBSCRIPTION_BATCH = 1000  # Resource Graph takes at most 1,000 subscriptions a query
-LIST_WORKERS = 8                 # subscriptions whose clusters are listed from ARM at the same time
 ARG = "Azure Resource Graph"
 PER_SUBSCRIPTION = "per-subscription listing"
+LIST_WORKERS = 8                 # subscriptions whose clusters are listed from ARM at the same time
 
 
 @dataclass
@@ -43,7 +43,8 @@ class ScanResult:
     unreadable_subscriptions: list = field(default_factory=list)  # [{"subscription", "name", "error"}]
     subscriptions: list = field(default_factory=list)             # the subscription ids scanned
     discovery: str = PER_SUBSCRIPTION
-    cluster_keys: set = field(default_factory=set)                # _cluster_key of every cluster looked at
+    cluster_keys: set = field(default_factory=set)  # cluster_key of every cluster looked at
+    by_cluster: dict = field(default_factory=dict)  # cluster_key(ref) -> every binding listed on it
 
     @property
     def complete(self):
@@ -87,56 +88,97 @@ def _ref_of(cluster_id, subscription=None):
                       part(cluster_id, "managedClusters"))
 
 
-def discover(client, subscriptions, resource_group=None):
-    """(cluster refs, unreadable subscriptions, how they were found) in the given subscriptions."""
+def _cluster_row(cluster):
+    """A cluster from ARM's per-subscription list, as the fleet's Resource Graph query projects it."""
+    return {"id": str(cluster.get("id") or "")} if isinstance(cluster, dict) else {"id": ""}
+
+
+@dataclass
+class Source:
+    """Where discover() finds one kind of resource: the ArmClient methods of a Resource Graph query over
+    many subscriptions (query(subscription ids) -> rows) and of ARM's list of one subscription
+    (list_one(subscription, resource group) -> ARM objects, each turned into a row by row())."""
+
+    what: str
+    query: str
+    list_one: str
+    row: object = _cluster_row
+
+
+CLUSTERS = Source("cluster", "query_clusters", "list_clusters")
+
+
+def discover_rows(client, subscriptions, resource_group=None, source=None):
+    """(rows, unreadable subscriptions, how they were found) of a Source in the given subscriptions:
+    Resource Graph over several (falling back to ARM's list of each), ARM's list for one. Each row
+    has at least "id"; rows of other subscriptions, or outside -g, are dropped."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
+    source = source or CLUSTERS
+    query, list_one = getattr(client, source.query, None), getattr(client, source.list_one)
     wanted = set(subscriptions)
+
+    def keep(row):  # a Resource Graph row of a wanted subscription (and of -g)
+        rid = row.get("id")
+        group = part(rid, "resourceGroups")
+        return (part(rid, "subscriptions").lower() in wanted and bool(group) and
+                (not resource_group or group.lower() == resource_group.lower()))
+
     if len(wanted) > 1:
         ordered = sorted(wanted)
         try:
             rows = [row for start in range(0, len(ordered), GRAPH_SUBSCRIPTION_BATCH)
-                    for row in client.query_clusters(ordered[start:start + GRAPH_SUBSCRIPTION_BATCH])]
+                    for row in query(ordered[start:start + GRAPH_SUBSCRIPTION_BATCH])]
         except (AzCLIError, AzureError) as ex:
-            logger.warning("Azure Resource Graph could not be used (%s); listing the clusters of each of the "
-                           "%d subscriptions from ARM instead.", ex, len(wanted))
+            logger.warning("Azure Resource Graph could not be used (%s); listing the %ss of each of the "
+                           "%d subscriptions from ARM instead.", ex, source.what, len(wanted))
         else:
-            refs = [_ref_of(str(r.get("id") or "")) for r in rows]
-            refs = [r for r in refs if r.subscription_id in wanted and r.cluster and r.resource_group
-                    and (not resource_group or r.resource_group.lower() == resource_group.lower())]
-            logger.warning("Found %d cluster(s) in %d subscription(s) with Azure Resource Graph.", len(refs),
-                           len(wanted))
-            return refs, [], ARG
+            rows = [r for r in rows if isinstance(r, dict) and isinstance(r.get("id"), str) and keep(r)]
+            logger.warning("Found %d %s(s) in %d subscription(s) with Azure Resource Graph.", len(rows),
+                           source.what, len(wanted))
+            return rows, [], ARG
     if len(wanted) == 1:  # one subscription: its errors are the command's (a missing -g is exit 3, as before)
         sub = next(iter(wanted))
-        return [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)], [], PER_SUBSCRIPTION
-    refs, unreadable = list_each(client, subscriptions, resource_group)
+        return [{**source.row(c), "subscriptionId": sub} for c in list_one(sub, resource_group)], [], \
+            PER_SUBSCRIPTION
+    rows, unreadable = list_each(client, subscriptions, resource_group, source)
     if len(wanted) > 1:
-        logger.warning("Listed the clusters of %d subscription(s) from ARM, one subscription at a time.",
-                       len(wanted))
-    return refs, unreadable, PER_SUBSCRIPTION
+        logger.warning("Listed the %ss of %d subscription(s) from ARM, one subscription at a time.",
+                       source.what, len(wanted))
+    return rows, unreadable, PER_SUBSCRIPTION
 
 
-def list_each(client, subscriptions, resource_group=None):
-    """(cluster refs, unreadable subscriptions) from ARM's own list of each subscription (all pages),
-    the subscriptions listed concurrently; refs in the order of `subscriptions`."""
+def list_each(client, subscriptions, resource_group=None, source=None):
+    """(rows, unreadable subscriptions) from ARM's own list of each subscription (all pages), the
+    subscriptions listed concurrently; rows in the order of `subscriptions`."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
+    source = source or CLUSTERS
+    list_one = getattr(client, source.list_one)
 
     def listed(sub):
         try:
-            return [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)], None
+            return [{**source.row(c), "subscriptionId": sub} for c in list_one(sub, resource_group)], None
         except (AzCLIError, AzureError) as ex:
-            return [], {"subscription": sub, "name": "", "error": f"its clusters could not be listed: {ex}"}
+            return [], {"subscription": sub, "name": "", "error": f"its {source.what}s could not be listed: {ex}"}
 
     if not subscriptions:
         return [], []
     with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(subscriptions))) as pool:
         answers = list(pool.map(listed, subscriptions))
-    return [ref for refs, _ in answers for ref in refs], [failed for _, failed in answers if failed]
+    return [row for rows, _ in answers for row in rows], [failed for _, failed in answers if failed]
 
 
-def _interleaved(refs):
+def discover(client, subscriptions, resource_group=None):
+    """(cluster refs, unreadable subscriptions, how they were found) in the given subscriptions."""
+    rows, unreadable, how = discover_rows(client, subscriptions, resource_group)
+    if how == ARG:
+        refs = [_ref_of(str(r.get("id") or "")) for r in rows]
+        return [r for r in refs if r.cluster and r.resource_group], unreadable, how
+    return [_ref_of(r["id"], r["subscriptionId"]) for r in rows], unreadable, how
+
+
+def interleaved(refs):
     """Round-robin over subscriptions, so that workers held by one throttled subscription leave the
     others' reads going."""
     by_sub = {}
@@ -146,13 +188,14 @@ def _interleaved(refs):
     return [q[i] for i in range(max((len(q) for q in queues), default=0)) for q in queues if i < len(q)]
 
 
-def _cluster_key(ref):
+def cluster_key(ref):
+    """A cluster's key in a scan: subscription/group/name, case-folded (ARM compares names that way)."""
     return f"{ref.subscription_id}/{ref.resource_group}/{ref.cluster}".lower()
 
 
 def scan(client, refs, identity_id, *, pacer=None, on_progress=None, preview=False):
-    """Every binding of identity_id on the clusters `refs`, and the clusters that could not be read.
-    `preview`: read with the preview api-version, whose bindings carry managedBy."""
+    """Every binding of identity_id (None: of any identity) on the clusters `refs`, and the clusters that
+    could not be read. `preview`: read with the preview api-version, whose bindings carry managedBy."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
     from azext_identitybinding.arm.client import FLEET_WORKERS
@@ -160,9 +203,9 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None, preview=Fal
 
     unique = {}
     for ref in refs:  # each cluster once: the first spelling of its id
-        unique.setdefault(_cluster_key(ref), ref)
-    refs = _interleaved(list(unique.values()))
-    found_by_id, unreadable, done = {}, [], 0
+        unique.setdefault(cluster_key(ref), ref)
+    refs = interleaved(list(unique.values()))
+    found_by_id, unreadable, done, by_cluster = {}, [], 0, {}
 
     def read(ref):
         return ref, client.list_bindings(ref, pacer=pacer, preview=preview)
@@ -181,14 +224,16 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None, preview=Fal
                 unreadable.append({"subscription": ref.subscription_id, "cluster": ref.cluster,
                                    "resourceGroup": ref.resource_group, "error": str(ex)})
             else:
-                for b in bindings_of(found, identity_id):
+                by_cluster[cluster_key(ref)] = found
+                for b in (found if identity_id is None else bindings_of(found, identity_id)):
                     found_by_id.setdefault(str(b.get("id", "")).lower(), b)  # each binding once
             done += 1
             if on_progress:
                 on_progress(done, len(refs))
     bindings = sorted(found_by_id.values(), key=lambda b: b.get("id", "").lower())
     unreadable.sort(key=lambda u: (u["subscription"], u["resourceGroup"].lower(), u["cluster"].lower()))
-    return ScanResult(bindings, unreadable, len(refs), cluster_keys={_cluster_key(ref) for ref in refs})
+    return ScanResult(bindings, unreadable, len(refs), cluster_keys={cluster_key(ref) for ref in refs},
+                      by_cluster=by_cluster)
 
 
 def _sleep(seconds):
@@ -197,20 +242,17 @@ def _sleep(seconds):
     time.sleep(seconds)
 
 
-def _pacer():
+def new_pacer():
+    """The pacer of one scan: every subscription's read budget, within FLEET_TIME_LIMIT."""
     import time
     from azext_identitybinding.pacing import Pacer
     return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=_sleep)
 
 
-def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=(), *, preview=False):
-    """Scan the given subscriptions (None: every subscription visible to the login, plus `also` unless
-    it is among those that cannot be scanned); warn about every subscription and cluster that could
-    not be read. `preview`: the bindings are read with their managedBy (see scan)."""
-    def progress(done, total):
-        if client.progress and total >= 10:
-            client.progress.add(message=f"Scanned {done}/{total} clusters")
-
+def scope_subscriptions(client, subscription_ids, also=()):
+    """(subscription ids to scan, [{"subscription", "name", "error"}] that cannot be) for a scope: None
+    is every subscription visible to the login, plus `also` unless it is among those that cannot be
+    scanned; several given ids are checked against what the login can see."""
     unreadable_subs = []
     if subscription_ids is None:
         subscriptions, unreadable_subs = visible_subscriptions(client)
@@ -228,30 +270,43 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
                                                  "the subscription (check the id, and `az account list`)."}
                                for s in subscriptions if s not in visible]
             subscriptions = [s for s in subscriptions if s in visible]
+    return subscriptions, unreadable_subs
+
+
+def warn_unreadable(unreadable_subs, unreadable_clusters=(), several=True, pacer=None):
+    """One warning per throttled subscription, per subscription and per cluster that could not be read."""
+    for sub, count in sorted((pacer.throttled() if pacer else {}).items()):
+        logger.warning("ARM throttled %d read(s) in subscription '%s'; they were sent again after Retry-After.",
+                       count, sub)
+    for item in unreadable_subs:
+        named = f" ({item['name']})" if item.get("name") else ""
+        logger.warning("Could not scan subscription '%s'%s: %s", item["subscription"], named, item["error"])
+    for item in unreadable_clusters:
+        where = f" in subscription '{item['subscription']}'" if several else ""
+        logger.warning("Could not read cluster '%s' (resource group '%s')%s: %s", item["cluster"],
+                       item["resourceGroup"], where, item["error"])
+
+
+def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=(), *, preview=False):
+    """Scan the given subscriptions (None: every subscription visible to the login, plus `also` unless
+    it is among those that cannot be scanned); warn about every subscription and cluster that could
+    not be read. `preview`: the bindings are read with their managedBy (see scan)."""
+    def progress(done, total):
+        if client.progress and total >= 10:
+            client.progress.add(message=f"Scanned {done}/{total} clusters")
+
+    subscriptions, unreadable_subs = scope_subscriptions(client, subscription_ids, also)
     refs, unlisted, how = discover(client, subscriptions, resource_group_name)
     unreadable_subs += unlisted
-    pacer = _pacer()
+    pacer = new_pacer()
     result = scan(client, refs, identity_id, pacer=pacer, on_progress=progress, preview=preview)
     if client.progress:
         client.progress.end()
     result.unreadable_subscriptions = unreadable_subs
     result.subscriptions = [s for s in subscriptions if s not in {u["subscription"] for u in unlisted}]
     result.discovery = how
-    _warn_gaps(pacer, unreadable_subs, result.unreadable, several=len(subscriptions) > 1)
+    warn_unreadable(unreadable_subs, result.unreadable, len(subscriptions) > 1, pacer)
     return result
-
-
-def _warn_gaps(pacer, unreadable_subs, unreadable, several):
-    for sub, count in sorted(pacer.throttled().items()):
-        logger.warning("ARM throttled %d read(s) in subscription '%s'; they were sent again after Retry-After.",
-                       count, sub)
-    for item in unreadable_subs:
-        named = f" ({item['name']})" if item.get("name") else ""
-        logger.warning("Could not scan subscription '%s'%s: %s", item["subscription"], named, item["error"])
-    for item in unreadable:
-        where = f" in subscription '{item['subscription']}'" if several else ""
-        logger.warning("Could not read cluster '%s' (resource group '%s')%s: %s", item["cluster"],
-                       item["resourceGroup"], where, item["error"])
 
 
 def add_unindexed_clusters(client, result, identity_id):
@@ -261,9 +316,10 @@ def add_unindexed_clusters(client, result, identity_id):
     added; 0 without a request when the clusters already came from ARM's lists."""
     if result.discovery != ARG or not result.subscriptions:
         return 0
-    listed, unlisted = list_each(client, result.subscriptions)
-    missed = [ref for ref in listed if _cluster_key(ref) not in result.cluster_keys]
-    pacer = _pacer()
+    rows, unlisted = list_each(client, result.subscriptions)
+    missed = [ref for ref in (_ref_of(r["id"], r["subscriptionId"]) for r in rows)
+              if cluster_key(ref) not in result.cluster_keys]
+    pacer = new_pacer()
     extra = scan(client, missed, identity_id, pacer=pacer)
     found = {str(b.get("id", "")).lower(): b for b in result.bindings + extra.bindings}
     result.bindings = sorted(found.values(), key=lambda b: b.get("id", "").lower())
@@ -272,10 +328,11 @@ def add_unindexed_clusters(client, result, identity_id):
     result.unreadable_subscriptions += unlisted
     result.clusters += extra.clusters
     result.cluster_keys |= extra.cluster_keys
+    result.by_cluster.update(extra.by_cluster)
     logger.warning("Listed the clusters of %d subscription(s) from ARM before deleting the credential (Resource "
                    "Graph can lag behind a new cluster): %d cluster(s) it had not returned were scanned too.",
                    len(result.subscriptions), extra.clusters)
-    _warn_gaps(pacer, unlisted, extra.unreadable, several=True)
+    warn_unreadable(unlisted, extra.unreadable, several=True, pacer=pacer)
     return extra.clusters
 
 

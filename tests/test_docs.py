@@ -92,15 +92,18 @@ def command_parsers():
 def _refused(words, parsers):
     """Why az's parser refuses the example `words` (its command, options and values), or None. The
     values' type checks are left out: a doc writes "$ID" where a real command has an id."""
-    name = "aks identity-binding " + words[3] if len(words) > 3 else ""
-    parser = parsers.get(name)
-    if parser is None:
-        return f"no command '{name}'"
+    # the command: one word after the group, or two for a subgroup's command (migrate plan)
+    found = [(n, parsers.get(" ".join(["aks identity-binding", *words[3:3 + n]]))) for n in (2, 1)
+             if len(words) >= 3 + n]
+    found = [(n, parser) for n, parser in found if hasattr(parser, "_actions")]  # a command, not a group
+    if not found:
+        return f"no command '{' '.join(words[1:5])}'"
+    size, parser = found[0]
     saved = [(action, action.type) for action in parser._actions]  # pylint: disable=protected-access
     try:
         for action, _ in saved:
             action.type = None
-        parser.parse_args(words[4:])
+        parser.parse_args(words[3 + size:])
     except SystemExit:
         return "az's parser refuses it (see the captured stderr)"
     finally:
@@ -120,6 +123,8 @@ def test_every_command_example_in_the_docs_parses(page, command_parsers):
     "az aks identity-binding list -g rg --clustername c",          # a renamed option
     "az aks identity-binding show -g rg --cluster-name c ib1",     # a value without its option
     "az aks identity-binding lst -g rg",                           # a command that does not exist
+    "az aks identity-binding migrate plan --identity x",            # a subgroup command's wrong option
+    "az aks identity-binding migrate -g rg",                        # a group, not a command
 ])
 def test_the_example_check_can_fail(example, command_parsers):
     words = next(_examples(f"```bash\n{example} | kubectl apply -f -\n```"))
