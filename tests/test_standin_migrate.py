@@ -142,7 +142,7 @@ def test_plan_numbers_are_exact(arm, az_state):
 def test_plan_table_says_now_and_after(arm, az_state):
     migration, _ = world(arm)
     result = run(az_state, "plan", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
-                 tag="ibmigrate/plan-text")
+                 "-o", "table", tag="ibmigrate/plan-text")
     report = clean(result)
     assert result.returncode == 0, report
     text = " ".join((result.stdout + result.stderr).split())
@@ -343,3 +343,90 @@ def test_audit_of_two_named_subscriptions_and_table(arm, az_state):
     lines = [line for line in table.stdout.splitlines() if "-wi" in line]
     assert [next(n for n in ("full-wi", "shared-wi", "small-wi", "empty-wi") if n in line) for line in lines] == \
         ["full-wi", "shared-wi", "small-wi", "empty-wi"], report
+
+
+# -- hostile values from the service, and unusable directories --------------------------------------
+
+HOSTILE_NAMES = ["../../../etc/passwd", "a/b", "..", "x" * 10000, "name%2F..", "back\\slash"]
+
+
+def _hostile(arm, migration):
+    """Credentials as a broken or hostile service could list them: names that are not FIC names, and
+    subjects that are not a service account (stored raw: the PUT route would refuse them)."""
+    home = arm.cloud.world(SUBSCRIPTION)
+    east = migration.cluster("aks-prod-east")
+    fics = home.fics[(scenarios.IDENTITY_RG, scenarios.IDENTITY_NAME)]
+    del fics["eks-payments-api"]
+    for i, name in enumerate(HOSTILE_NAMES[:3]):   # 17 + 3 = 20: the list stays a believable size
+        fic = home.add_fic(scenarios.IDENTITY_RG, scenarios.IDENTITY_NAME, f"placeholder{i}", east.issuer,
+                           f"system:serviceaccount:hostile:sa{i}")
+        del fics[f"placeholder{i}"]
+        fic["name"] = name
+        fics[name.lower()] = fic
+    # a subject with one ':' too many, on a name that is fine
+    fics["prod-east-payments-api"]["properties"]["subject"] = "system:serviceaccount:payments:api:extra"
+
+
+def test_hostile_credentials_are_reported_and_never_sent_back(arm, az_state, tmp_path):
+    migration, _ = world(arm)
+    _hostile(arm, migration)
+    result = run(az_state, "plan", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+                 "--manifests-dir", str(tmp_path / "m"), "-o", "json", tag="ibmigrate/hostile")
+    report = clean(result)
+    assert result.returncode in (0, 1), report
+    plan = result.json()
+    replaced = {n for c in plan["clusters"] for n in c["replaces"]}
+    assert not replaced & set(HOSTILE_NAMES) and "prod-east-payments-api" not in replaced, report
+    assert "hostile/sa0" not in {a for c in plan["clusters"] for a in c["serviceAccounts"]}, report
+    reported = json.dumps(plan["findings"]) + json.dumps(plan["leftAlone"])
+    assert "prod-east-payments-api" in reported, "the malformed subject is named"
+    assert "x" * 1000 not in result.stdout + result.stderr, "a 10,000-character name is shortened when shown"
+    assert plan["credentials"]["used"] == 20, report
+    for r in seen(arm, "ibmigrate/hostile"):
+        assert "passwd" not in r["path"] and "a/b" not in r["path"] and "xxxxxxxxxx" not in r["path"], r["path"]
+    written = [p.name for p in (tmp_path / "m").iterdir()] if (tmp_path / "m").exists() else []
+    assert all(re.fullmatch(r"[a-z0-9_.-]+\.yaml", n) and ".." not in n for n in written), written
+    assert not list(tmp_path.glob("**/passwd")) and not (tmp_path / "etc").exists()
+
+    # retire never sends a hostile name back, even when named
+    result = run(az_state, "retire", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+                 "--yes", "--backup-dir", str(tmp_path / "b"), "--credential", HOSTILE_NAMES[1], "-o", "json",
+                 tag="ibmigrate/hostile-retire")
+    clean(result)
+    assert [r for r in seen(arm, "ibmigrate/hostile-retire") if r["method"] == "DELETE"] == []
+
+
+def test_a_next_link_to_another_host_is_not_followed(arm, az_state):
+    migration, _ = world(arm)
+    page = {"value": [], "nextLink": "https://attacker.invalid/subscriptions/x/federatedIdentityCredentials"
+                                     "?api-version=2024-11-30&$skipToken=1"}
+    arm.fault("body", route="fics", status=200, body=json.dumps(page), content_type="application/json")
+    result = run(az_state, "plan", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+                 "-o", "json", tag="ibmigrate/nextlink")
+    report = clean(result)
+    arm.clear_faults()
+    assert result.returncode == 1, report
+    assert "attacker.invalid" in result.words and "host" in result.words, report
+    assert changes(seen(arm, "ibmigrate/nextlink")) == []
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink-out"])
+def test_an_unusable_backup_dir_is_exit_2_and_nothing_is_deleted(arm, az_state, tmp_path, kind):
+    migration, _ = _applied(arm, az_state, f"ibmigrate/dir-apply-{kind}")
+    target = tmp_path / "backups"
+    if kind == "file":
+        target.write_text("not a directory\n")
+    else:
+        outside = tmp_path / "elsewhere"
+        outside.mkdir()
+        target.symlink_to(outside, target_is_directory=True)
+    name = migration.cluster("aks-stage").replaces[0]
+    result = run(az_state, "retire", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+                 "--yes", "--backup-dir", str(target), "--credential", name, "-o", "json",
+                 tag=f"ibmigrate/dir-{kind}")
+    report = clean(result)
+    assert result.returncode == 2, report
+    assert [r for r in seen(arm, f"ibmigrate/dir-{kind}") if r["method"] == "DELETE"] == [], report
+    assert name in fics_now(arm)
+    if kind == "symlink-out":
+        assert list((tmp_path / "elsewhere").iterdir()) == [], "written through the link"
