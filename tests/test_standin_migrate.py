@@ -345,6 +345,29 @@ def test_audit_of_two_named_subscriptions_and_table(arm, az_state):
         ["full-wi", "shared-wi", "small-wi", "empty-wi"], report
 
 
+def test_without_resource_graph_audit_and_plan_list_each_subscription(arm, az_state):
+    """Resource Graph forbidden (403): identities and clusters come from ARM's per-subscription lists
+    (paged), with the same answers."""
+    migration, rows = world(arm, arg_forbidden=True, page_size=2)
+    result = run(az_state, "audit", "--all-subscriptions", "-o", "json", tag="ibmigrate/noarg-audit")
+    report = clean(result)
+    assert result.returncode == 0, report
+    out = result.json()
+    got = {r["identity"].lower(): r for r in (out["identities"] if isinstance(out, dict) else out)}
+    assert all((got[k]["used"], got[k]["status"]) == (v.used, v.status) for k, v in rows.items()), report
+    sent = seen(arm, "ibmigrate/noarg-audit")
+    listed = {r["path"].split("/")[2] for r in sent if r["route"] == "identities_sub" and r["status"] == 200}
+    assert listed == set(SUBS), report
+    assert any(r["query"].get("$skipToken") for r in sent if r["route"] == "identities_sub"), "pages followed"
+
+    result = run(az_state, "plan", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+                 "-o", "json", tag="ibmigrate/noarg-plan")
+    report = clean(result)
+    assert result.returncode == 0, report
+    assert result.json()["credentials"] == {"used": 18, "limit": 20, "afterMigration": 6}, report
+    assert {r["route"] for r in seen(arm, "ibmigrate/noarg-plan") if r["method"] == "POST"} == {"arg"}
+
+
 # -- hostile values from the service, and unusable directories --------------------------------------
 
 HOSTILE_NAMES = ["../../../etc/passwd", "a/b", "..", "x" * 10000, "name%2F..", "back\\slash"]
