@@ -99,3 +99,24 @@ def _mounts(parameters):
     except (yaml.YAMLError, AttributeError, TypeError):
         shown = "objects unreadable"
     return f"mounts from Key Vault {parameters.get('keyvaultName', '')} as {parameters.get('clientID', '')}: {shown}"
+
+
+def audit_table(result):
+    """migrate audit: one row per identity, fullest first (the order the command returns)."""
+    return [OrderedDict([("Identity", r.get("name", "")), ("ResourceGroup", r.get("resourceGroup", "")),
+                         ("Used", f"{r.get('used', '')}/{r.get('limit', '')}"), ("Status", r.get("status", "")),
+                         ("Replaceable", r.get("replaceable", "")), ("Clusters", r.get("clusters", "")),
+                         ("BindingFic", "yes" if r.get("bindingCredential") else "no"),
+                         ("NeverWorked", r.get("neverWorked", "")), ("Subscription", r.get("subscription", ""))])
+            for r in result or [] if isinstance(r, dict)]
+
+
+def plan_table(result):
+    """migrate plan: one row per cluster (the binding, whether it exists, what it replaces, readiness)."""
+    return [OrderedDict([("Cluster", c.get("name", "")), ("ResourceGroup", c.get("resourceGroup", "")),
+                         ("Binding", (c.get("binding") or {}).get("name", "")),
+                         ("Exists", "yes" if (c.get("binding") or {}).get("exists") else "no"),
+                         ("Ready", "yes" if c.get("ready") else "no"),
+                         ("ServiceAccounts", ", ".join(c.get("serviceAccounts") or [])),
+                         ("Replaces", len(c.get("replaces") or [])), ("Problems", "; ".join(c.get("problems") or []))])
+            for c in (result or {}).get("clusters") or [] if isinstance(c, dict)]

@@ -298,6 +298,100 @@ examples:
 """
 
 
+HELP["aks identity-binding migrate"] = """
+type: group
+short-summary: Move an identity from per-workload federated credentials (workload identity) to identity bindings.
+long-summary: |
+    An identity holds at most 20 federated credentials; plain workload identity spends one
+    per cluster, namespace and service account. The steps: `migrate audit` (which identities
+    are full), `migrate plan` (what one identity's credentials become: a binding per cluster,
+    the service accounts to authorize, the credentials each binding replaces), `migrate apply`
+    (create the missing bindings), then move each workload (its app must opt in to the token
+    proxy first; no tool can see that), then `migrate retire` (delete the credentials the
+    bindings made redundant, backed up first). See docs/migration.md.
+"""
+
+HELP["aks identity-binding migrate audit"] = """
+type: command
+short-summary: The federated credential budget of every user-assigned identity in scope, fullest first.
+long-summary: |
+    One row per identity: credentials used of 20, how many are AKS workload credentials a
+    binding would replace and on how many clusters, whether its 'aks-identity-binding'
+    credential exists (a binding uses it), credentials that never worked (issuer equal to a
+    cluster's but for a trailing '/' or case), and a status: full (20), near-full (16 or
+    more), ok. Identities and clusters are found with Azure Resource Graph over several
+    subscriptions (each subscription's ARM list when it cannot be used). Exit code 1 when an
+    identity or subscription could not be read (named; the rows printed are the others).
+examples:
+  - name: The identities of the current subscription, fullest first, as a table.
+    text: az aks identity-binding migrate audit -o table
+  - name: Every subscription this login can see; only identities that are full or nearly.
+    text: az aks identity-binding migrate audit --all-subscriptions --query "[?status!='ok']"
+"""
+
+HELP["aks identity-binding migrate plan"] = f"""
+type: command
+short-summary: Read-only plan of moving one identity's workload federated credentials to identity bindings.
+long-summary: |
+    Each federated credential of the identity is classified: an AKS workload (issuer exactly
+    a visible cluster's OIDC issuer, subject system:serviceaccount:NAMESPACE:NAME) is replaced
+    by a binding on that cluster; one whose issuer differs from a cluster's only by a trailing
+    '/' or case never worked and is reported; an AKS issuer of no visible cluster (deleted, or
+    not visible to this login), any other issuer, and 'aks-identity-binding' are left alone
+    and named. Per cluster: the binding to create (a name derived from the identity, or the
+    binding of the identity that exists), the service accounts to authorize, the credentials
+    it replaces, and whether the cluster is ready (OIDC issuer and workload identity enabled,
+    no API server VNet integration). Only the bindings of those clusters are read.
+    --manifests-dir writes one file per cluster: the RBAC that generate-rbac emits for its
+    service accounts, and the workload patches as comments. Exit code 1 when part of the
+    scope could not be read.
+examples:
+  - name: Plan the move of an identity whose clusters are in the current subscription.
+    text: az aks identity-binding migrate plan --managed-identity-resource-id {_ID}
+  - name: Look for its clusters in every visible subscription and write each cluster's RBAC.
+    text: az aks identity-binding migrate plan --managed-identity-resource-id {_ID} --all-subscriptions --manifests-dir ./migration
+  - name: Only the totals, e.g. 18/20 now and 3/20 after.
+    text: az aks identity-binding migrate plan --managed-identity-resource-id {_ID} --query credentials
+"""
+
+HELP["aks identity-binding migrate apply"] = f"""
+type: command
+short-summary: Create the identity bindings the plan needs, on the clusters that are ready.
+long-summary: |
+    Creates only the missing bindings (concurrently), skips clusters that already have a
+    binding of the identity, and creates nothing on a cluster that is not ready (named, with
+    why). Never changes an existing binding or anything else; running it again creates
+    nothing. Exit code 1 when a cluster failed or was not ready (the others proceed). Then:
+    apply each cluster's RBAC (migrate plan --manifests-dir), move each workload, and run
+    migrate retire.
+examples:
+  - name: Create the bindings and wait for each.
+    text: az aks identity-binding migrate apply --managed-identity-resource-id {_ID} --all-subscriptions
+  - name: Send the creations without waiting (then wait per cluster with az aks identity-binding wait).
+    text: az aks identity-binding migrate apply --managed-identity-resource-id {_ID} --no-wait
+"""
+
+HELP["aks identity-binding migrate retire"] = f"""
+type: command
+short-summary: Delete the federated credentials that identity bindings made redundant, each backed up first.
+long-summary: |
+    A credential is deleted only when its cluster's binding exists and Succeeded, and either
+    its service account's running pods show identity-binding mode (annotation and the injected
+    AZURE_KUBERNETES_TOKEN_PROXY; read with --kubeconfig/--context of the cluster given with
+    --cluster-name) or it is named with --credential. Whether the app itself uses the binding
+    shows only in the identity's Entra sign-in logs: check them first. A left-alone credential
+    and 'aks-identity-binding' are never deleted. Each credential is read again just before its
+    DELETE and kept if it changed; each is first written as JSON, with the exact
+    `az identity federated-credential create` that restores it, to --backup-dir (default: a new
+    dated folder in the current directory, printed). Asks first unless --yes.
+examples:
+  - name: Retire the credentials of one cluster whose pods show they moved.
+    text: az aks identity-binding migrate retire --managed-identity-resource-id {_ID} --cluster-name myCluster --context myCluster --backup-dir ./fic-backup
+  - name: Retire two credentials by name once their app owners confirmed the move, without a prompt.
+    text: az aks identity-binding migrate retire --managed-identity-resource-id {_ID} --credential web-fic --credential api-fic --yes
+"""
+
+
 def register():
     """Install our help. Called when our command table loads, which is after core azure-cli has
     registered its own help for the same commands: ours must replace it whatever was imported first."""

@@ -75,6 +75,7 @@ def load_arguments(loader, _):
                         "to delete if no binding uses it any more.")
 
     _generate_rbac_arguments(loader, group_type, cluster_type, identity_type)
+    _migrate_arguments(loader, group_type, cluster_type, identity_type)
     _check_target_arguments(loader, v)
     _generate_manifests_arguments(loader, group_type, cluster_type, identity_type)
 
@@ -245,3 +246,47 @@ def _identity_source_arguments(c, group_type, cluster_type, identity_type):
                help="Resource group of the cluster, to read the identity from a binding.")
     c.argument("cluster_name", arg_type=cluster_type, arg_group="Identity",
                help="Cluster of the binding to read the identity from.")
+
+
+def _migrate_arguments(loader, group_type, cluster_type, identity_type):
+    """`migrate audit / plan / apply / retire`: the scope as `list` takes it, and each command's own."""
+    from azext_identitybinding import _validators as v
+    with loader.argument_context("aks identity-binding migrate") as c:
+        c.argument("resource_group_name", arg_type=group_type, required=False,
+                   help="Only the clusters (audit: the identities) of this resource group.")
+        c.ignore("_subscription")  # replaced by a repeatable --subscription, as in `list`
+        c.argument("subscriptions", options_list=["--subscription"], nargs="+", action="extend",
+                   type=v.subscription_value,
+                   help="Subscription id or name to look in. Repeatable (space-separated values too); several are "
+                        "searched with Azure Resource Graph. Default: the current subscription.")
+        c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
+                   help="Look in every subscription this login can see (Disabled ones are named as not scanned). "
+                        "Subscriptions it cannot see cannot be searched.")
+        c.argument("managed_identity_resource_id", arg_type=identity_type,
+                   help="Resource ID of the user-assigned identity whose federated credentials move to bindings.")
+    with loader.argument_context("aks identity-binding migrate plan") as c:
+        c.argument("manifests_dir", options_list=["--manifests-dir"], type=v.output_dir,
+                   help="Write each cluster's RBAC (what generate-rbac emits for its service accounts) and the "
+                        "workload patches to one file per cluster in this directory (created if missing).")
+        c.argument("overwrite", options_list=["--overwrite"], action="store_true",
+                   help="Replace files in --manifests-dir that exist with other content (otherwise nothing is "
+                        "written and the command fails).")
+    with loader.argument_context("aks identity-binding migrate apply") as c:
+        c.argument("without_waiting", options_list=["--no-wait"], action="store_true",
+                   help="Send each binding's creation and return; wait for one with `az aks identity-binding wait "
+                        "--created`.")
+    with loader.argument_context("aks identity-binding migrate retire") as c:
+        c.argument("cluster_name", arg_type=cluster_type, required=False,
+                   help="Retire only the credentials of this cluster (needed with --kubeconfig/--context).")
+        c.argument("credentials", options_list=["--credential"], nargs="+", action="extend", type=v.credential_name,
+                   help="Name of a federated credential to delete without pod evidence (its app owner confirmed "
+                        "the move). It still needs its cluster's binding to exist and be Succeeded. Repeatable.")
+        c.argument("kubeconfig", options_list=["--kubeconfig"], type=v.kubeconfig_path, arg_group="Cluster access",
+                   help="Kubeconfig to read the pods of --cluster-name with. Default: $KUBECONFIG, else "
+                        "~/.kube/config.")
+        c.argument("context", options_list=["--context"], type=v.kube_context, arg_group="Cluster access",
+                   help="Kubeconfig context of --cluster-name. Default: the current context.")
+        c.argument("backup_dir", options_list=["--backup-dir"], type=v.output_dir,
+                   help="Directory for the backups (one JSON file per credential, with the command that restores "
+                        "it). Default: a new dated folder in the current directory.")
+        c.argument("yes", options_list=["--yes", "-y"], action="store_true", help="Do not ask for confirmation.")

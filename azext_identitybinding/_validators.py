@@ -394,3 +394,56 @@ def validate_generate_manifests(namespace):
     if ns.workload and len(set(accounts)) != 1:
         raise BadArguments(f"--workload names the workload of one service account, but {len(set(accounts))} were "
                            "given; drop --workload to get one patch per service account, with WORKLOAD to fill in.")
+
+
+# -- migrate ---------------------------------------------------------------------------------------
+
+def validate_scope(namespace):
+    """migrate: --subscription A B or --all-subscriptions, not both; names resolved to ids (no request)."""
+    subs = getattr(namespace, "subscriptions", None)
+    if getattr(namespace, "all_subscriptions", False) and subs:
+        raise BadArguments("give --all-subscriptions or --subscription ID [ID ...], not both.")
+    if subs:
+        namespace.subscriptions = _resolve_subscriptions(namespace, subs)
+
+
+def validate_retire(namespace):
+    validate_scope(namespace)
+    if (namespace.kubeconfig or namespace.context) and not namespace.cluster_name:
+        raise BadArguments("--kubeconfig/--context read the pods of one cluster: add --cluster-name NAME (the "
+                           "cluster they reach), so its evidence is not taken for another cluster's.")
+
+
+def credential_name(value):
+    """retire --credential: a federated credential name (the API's pattern; safe in a URL and a file name)."""
+    from azext_identitybinding import ids
+    from azext_identitybinding.migrate.classify import FIC_NAME_RE
+    text = value.strip() if isinstance(value, str) else ""
+    if not FIC_NAME_RE.fullmatch(text):
+        raise ArgumentTypeError(f"{ids.show(value)} is not a federated credential name: 3-120 letters, digits, '-' "
+                                "and '_', starting with a letter or digit (see `az identity federated-credential "
+                                "list`).")
+    return text
+
+
+def output_dir(value):
+    """--manifests-dir/--backup-dir: a directory we may write into, or a new one in an existing directory.
+    Refused before any request: a file, a symbolic link (it may lead anywhere), an unwritable directory."""
+    import os
+    path = os.path.expanduser(value.strip()) if isinstance(value, str) else ""
+    if not path:
+        raise ArgumentTypeError("the directory must not be empty.")
+    if os.path.islink(path.rstrip(os.sep) or path):
+        raise ArgumentTypeError(f"{path!r} is a symbolic link; give the directory it points to, or another one "
+                                "(files are written only into a real directory).")
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise ArgumentTypeError(f"{path!r} is a file, not a directory.")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ArgumentTypeError(f"the directory {path!r} is not writable.")
+        return path
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise ArgumentTypeError(f"{path!r} does not exist and cannot be created: its parent {parent!r} is not a "
+                                "writable directory.")
+    return path

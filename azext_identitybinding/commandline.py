@@ -64,6 +64,20 @@ def cleanup_fic(identity_id):
     return az("aks", "identity-binding", "cleanup-fic", managed_identity_resource_id=identity_id or IDENTITY_ID)
 
 
+def federated_credential_create(identity, name, issuer, subject, audiences):
+    """`az identity federated-credential create` that makes a federated credential again as it was.
+    `identity`: the identity's ids.ResourceId (its subscription, group and name)."""
+    line = az("identity", "federated-credential", "create", subscription=identity.subscription,
+              g=identity.resource_group, identity_name=identity.name, n=name, issuer=issuer, subject=subject)
+    return f"{line} --audiences {' '.join(_value(a) for a in audiences)}" if audiences else line
+
+
+def migrate(verb, identity_id, **options):
+    """`az aks identity-binding migrate VERB --managed-identity-resource-id ID ...`."""
+    return az("aks", "identity-binding", "migrate", verb, managed_identity_resource_id=identity_id or IDENTITY_ID,
+              **options)
+
+
 def generate_rbac(**source):
     """`generate-rbac` from a source (`g`, `cluster_name`, `n`, or `managed_identity_resource_id`, or
     `client_id`) plus its other options, in the order given."""

@@ -6,7 +6,7 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 
 
 def load_command_table(loader, _):
-    from azext_identitybinding._format import binding_table, check_table, rbac_table
+    from azext_identitybinding._format import audit_table, binding_table, check_table, plan_table, rbac_table
     from azext_identitybinding import _validators as v
     from azext_identitybinding.custom import confirm_cleanup, confirm_delete, wait_timed_out
 
@@ -30,3 +30,9 @@ def load_command_table(loader, _):
                          table_transformer=rbac_table)
         g.custom_command("check", "check_identity_binding", table_transformer=check_table,
                          validator=v.validate_check)
+
+    with loader.command_group("aks identity-binding migrate") as g:
+        g.custom_command("audit", "migrate_audit", table_transformer=audit_table, validator=v.validate_scope)
+        g.custom_command("plan", "migrate_plan", table_transformer=plan_table, validator=v.validate_scope)
+        g.custom_command("apply", "migrate_apply", validator=v.validate_scope)
+        g.custom_command("retire", "migrate_retire", validator=v.validate_retire)

@@ -369,3 +369,129 @@ def check_identity_binding(cmd, resource_group_name=None, cluster_name=None, ser
         _fail_after_output(cmd.cli_ctx, UnclassifiedUserFault(
             f"{len(failed)} check(s) failed: {', '.join(failed)}. Each has a fix in the list above."))
     return items
+
+
+# -- migrate: from workload identity credentials to identity bindings (migrate/) -----------------------
+
+def _migrate_reading(cmd, identity_id, resource_group_name, subscriptions, all_subscriptions):
+    """(client, Reading) of the identity over the scope: every visible subscription, the given ones, or
+    the current one."""
+    from azext_identitybinding._client_factory import cf_arm
+    from azext_identitybinding.migrate import reads
+    client = cf_arm(cmd.cli_ctx)
+    scope = None if all_subscriptions else list(subscriptions or [])
+    return client, reads.read_plan(client, identity_id, scope, resource_group_name)
+
+
+def _fail_if_incomplete(cli_ctx, gaps, what):
+    if gaps:
+        from azure.cli.core.azclierror import AzureResponseError
+        _fail_after_output(cli_ctx, AzureResponseError(
+            f"Incomplete answer: {'; '.join(gaps[:5])}{' ...' if len(gaps) > 5 else ''} (see the warnings above). "
+            f"{what} Get read access to them, or retry if they were throttled."))
+
+
+def migrate_plan(cmd, managed_identity_resource_id, resource_group_name=None, subscriptions=None,
+                 all_subscriptions=False, manifests_dir=None, overwrite=False):
+    """Read-only: the plan of moving the identity's workload FICs to bindings (and, with --manifests-dir,
+    each cluster's RBAC)."""
+    from azext_identitybinding.migrate import run
+    client, reading = _migrate_reading(cmd, managed_identity_resource_id, resource_group_name, subscriptions,
+                                       all_subscriptions)
+    if manifests_dir and reading.plan["clusters"]:
+        client_id = _checked_client_id(client.get_identity(managed_identity_resource_id), managed_identity_resource_id)
+        reading.plan["manifests"] = run.write_manifests(reading.plan, client_id, manifests_dir, overwrite)
+    logger.warning("Federated credentials of the identity: %s.", reading.plan["summary"])
+    _fail_if_incomplete(cmd.cli_ctx, reading.gaps, "The plan may miss clusters or bindings.")
+    return reading.plan
+
+
+def _checked_client_id(identity, identity_id):
+    from azure.cli.core.azclierror import AzureResponseError
+    from azext_identitybinding import rbac
+    props = identity.get("properties") if isinstance(identity, dict) else None
+    try:
+        return rbac.normalize_client_id((props or {}).get("clientId"), "clientId")
+    except rbac.RbacInputError:
+        raise AzureResponseError(f"Azure returned identity '{identity_id}' without a client id that is a GUID, "
+                                 "so no RBAC can name it; nothing was written. Check it with `az identity show`.") \
+            from None
+
+
+def migrate_apply(cmd, managed_identity_resource_id, resource_group_name=None, subscriptions=None,
+                  all_subscriptions=False, without_waiting=False):
+    """Create the plan's missing bindings on the ready clusters; exit 1 when a cluster was skipped or failed."""
+    from azure.cli.core.azclierror import AzureResponseError
+    from azext_identitybinding.migrate import run
+    client, reading = _migrate_reading(cmd, managed_identity_resource_id, resource_group_name, subscriptions,
+                                       all_subscriptions)
+    results = run.apply(client, reading.plan, managed_identity_resource_id, no_wait=without_waiting)
+    for r in results:
+        if r["result"] in ("failed", "not-ready"):
+            logger.warning("No binding was created on cluster '%s' (%s): %s", r["cluster"], r["result"], r["detail"])
+    logger.warning("%s", run.next_steps(managed_identity_resource_id))
+    bad = [r["cluster"] for r in results if r["result"] in ("failed", "not-ready")]
+    if bad:
+        _fail_after_output(cmd.cli_ctx, AzureResponseError(
+            f"{len(bad)} cluster(s) got no binding: {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''} (why: see "
+            "above). Fix them and run apply again; it creates only what is missing."))
+    else:
+        _fail_if_incomplete(cmd.cli_ctx, reading.gaps, "Clusters that could not be read got no binding.")
+    return {"identity": managed_identity_resource_id, "summary": reading.plan["summary"], "clusters": results}
+
+
+def migrate_retire(cmd, managed_identity_resource_id, resource_group_name=None, subscriptions=None,
+                   all_subscriptions=False, cluster_name=None, credentials=None, kubeconfig=None, context=None,
+                   backup_dir=None, yes=False):
+    """Delete the FICs a Succeeded binding made redundant, with proof (pods) or by name; back each up first."""
+    from azure.cli.core.azclierror import AzureResponseError, ResourceNotFoundError
+    from azext_identitybinding.migrate import plan, run
+    client, reading = _migrate_reading(cmd, managed_identity_resource_id, resource_group_name, subscriptions,
+                                       all_subscriptions)
+    keys = None
+    if cluster_name:
+        keys = {c["id"].lower() for c in reading.plan["clusters"] if c["name"].lower() == cluster_name.lower()}
+        if not keys:
+            raise ResourceNotFoundError(f"No cluster named '{cluster_name}' has workload credentials of the identity "
+                                        "in the plan; see them with `" + commandline.migrate(
+                                            "plan", managed_identity_resource_id) + "`.")
+    if (kubeconfig or context) and keys and len(keys) > 1:
+        from azure.cli.core.azclierror import InvalidArgumentValueError
+        raise InvalidArgumentValueError(
+            f"--cluster-name '{cluster_name}' matches {len(keys)} clusters ({', '.join(sorted(keys))}), and "
+            "--kubeconfig/--context reach one of them: add -g GROUP (and --subscription ID) to name it. Nothing "
+            "was deleted.")
+    proof = run.evidence(reading.plan, keys, kubeconfig, context) if (kubeconfig or context) else None
+    chosen, kept = plan.retire_choice(reading.plan, reading.entries, credentials or (), proof, keys)
+    for k in kept:
+        logger.warning("Kept '%s': %s", k["credential"], k["reason"])
+    report = {"identity": managed_identity_resource_id, "deleted": [], "kept": kept, "refused": []}
+    if chosen:
+        names = ", ".join(e.credential.name for e in chosen)
+        if not yes and not _confirm(
+                f"{len(chosen)} federated credential(s) of '{managed_identity_resource_id}' ({names})",
+                f"Delete {len(chosen)} federated credential(s) of the identity ({names})? Each is backed up first; "
+                "a workload still using one would stop getting tokens."):
+            logger.warning("Nothing was deleted.")
+            return report
+        directory = backup_dir or run.default_backup_dir()
+        logger.warning("Backing up each credential before it is deleted, in %s", directory)
+        report["backupDir"] = directory
+        report["deleted"], report["refused"] = run.retire(client, managed_identity_resource_id, chosen, directory)
+    if report["refused"]:
+        _fail_after_output(cmd.cli_ctx, AzureResponseError(
+            f"{len(report['refused'])} credential(s) were not deleted: "
+            + "; ".join(f"{r['credential']}: {r['reason']}" for r in report["refused"][:5])))
+    else:
+        _fail_if_incomplete(cmd.cli_ctx, reading.gaps, "Credentials of clusters that could not be read were kept.")
+    return report
+
+
+def migrate_audit(cmd, resource_group_name=None, subscriptions=None, all_subscriptions=False):
+    """The FIC budget of every user-assigned identity in scope, fullest first."""
+    from azext_identitybinding._client_factory import cf_arm
+    from azext_identitybinding.migrate import reads
+    scope = None if all_subscriptions else list(subscriptions or [])
+    rows, _, gaps = reads.read_audit(cf_arm(cmd.cli_ctx), scope, resource_group_name)
+    _fail_if_incomplete(cmd.cli_ctx, gaps, "Identities that could not be read are not in the list.")
+    return rows

@@ -139,3 +139,28 @@ def load_yaml_documents(text, source, max_depth=MAX_DEPTH, max_nodes=MAX_YAML_NO
     # `!!bool x`, an empty `!!int`, `!!timestamp x`): the text is at fault, so it is the user's error.
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as ex:
         raise InputFileError(f"{source} has a value YAML cannot read: {ex}.") from None
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+def write_all(pairs):
+    """Write [(path, text)] so that no file is ever half-written: each text goes to a temporary file in
+    its own folder first (same file system), and only when all of them are written are they renamed
+    into place. On any failure every temporary file is removed and the targets are left as they were.
+    An OSError says what failed; the caller words it for the user."""
+    import tempfile
+    staged = []
+    try:
+        for path, text in pairs:
+            fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".ib-", suffix=".part")
+            staged.append((temporary, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    finally:
+        for temporary, _ in staged:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)

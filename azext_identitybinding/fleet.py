@@ -37,6 +37,7 @@ class ScanResult:
     unreadable_subscriptions: list = field(default_factory=list)  # [{"subscription", "name", "error"}]
     subscriptions: list = field(default_factory=list)             # the subscription ids scanned
     discovery: str = PER_SUBSCRIPTION
+    by_cluster: dict = field(default_factory=dict)  # cluster_key(ref) -> every binding listed on it
 
     @property
     def complete(self):
@@ -80,39 +81,80 @@ def _ref_of(cluster_id, subscription=None):
                       part(cluster_id, "managedClusters"))
 
 
-def discover(client, subscriptions, resource_group=None):
-    """(cluster refs, unreadable subscriptions, how they were found) in the given subscriptions."""
+def _cluster_row(cluster):
+    """A cluster from ARM's per-subscription list, as the fleet's Resource Graph query projects it."""
+    return {"id": str(cluster.get("id") or "")} if isinstance(cluster, dict) else {"id": ""}
+
+
+@dataclass
+class Source:
+    """Where discover() finds one kind of resource: the ArmClient methods of a Resource Graph query over
+    many subscriptions (query(subscription ids) -> rows) and of ARM's list of one subscription
+    (list_one(subscription, resource group) -> ARM objects, each turned into a row by row())."""
+
+    what: str
+    query: str
+    list_one: str
+    row: object = _cluster_row
+
+
+CLUSTERS = Source("cluster", "query_clusters", "list_clusters")
+
+
+def discover_rows(client, subscriptions, resource_group=None, source=None):
+    """(rows, unreadable subscriptions, how they were found) of a Source in the given subscriptions:
+    Resource Graph over several (falling back to ARM's list of each), ARM's list for one. Each row
+    has at least "id"; rows of other subscriptions, or outside -g, are dropped."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
+    source = source or CLUSTERS
+    query, list_one = getattr(client, source.query, None), getattr(client, source.list_one)
     wanted = set(subscriptions)
+
+    def keep(row, sub=None):
+        rid = row.get("id")
+        found_sub = sub or part(rid, "subscriptions").lower()
+        group = part(rid, "resourceGroups")
+        return (found_sub in wanted and bool(group) and
+                (not resource_group or group.lower() == resource_group.lower()))
+
     if len(wanted) > 1:
         ordered = sorted(wanted)
         try:
             rows = [row for start in range(0, len(ordered), GRAPH_SUBSCRIPTION_BATCH)
-                    for row in client.query_clusters(ordered[start:start + GRAPH_SUBSCRIPTION_BATCH])]
+                    for row in query(ordered[start:start + GRAPH_SUBSCRIPTION_BATCH])]
         except (AzCLIError, AzureError) as ex:
-            logger.warning("Azure Resource Graph could not be used (%s); listing the clusters of each of the "
-                           "%d subscriptions from ARM instead.", ex, len(wanted))
+            logger.warning("Azure Resource Graph could not be used (%s); listing the %ss of each of the "
+                           "%d subscriptions from ARM instead.", ex, source.what, len(wanted))
         else:
-            refs = [_ref_of(str(r.get("id") or "")) for r in rows]
-            refs = [r for r in refs if r.subscription_id in wanted and r.cluster and r.resource_group
-                    and (not resource_group or r.resource_group.lower() == resource_group.lower())]
-            logger.warning("Found %d cluster(s) in %d subscription(s) with Azure Resource Graph.", len(refs),
-                           len(wanted))
-            return refs, [], ARG
-    refs, unreadable = [], []
+            rows = [r for r in rows if isinstance(r, dict) and isinstance(r.get("id"), str) and keep(r)]
+            logger.warning("Found %d %s(s) in %d subscription(s) with Azure Resource Graph.", len(rows),
+                           source.what, len(wanted))
+            return rows, [], ARG
+    rows, unreadable = [], []
     if len(wanted) == 1:  # one subscription: its errors are the command's (a missing -g is exit 3, as before)
         sub = next(iter(wanted))
-        return [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)], [], PER_SUBSCRIPTION
+        return [{**source.row(c), "subscriptionId": sub} for c in list_one(sub, resource_group)], [], \
+            PER_SUBSCRIPTION
     for sub in subscriptions:
         try:
-            refs += [_ref_of(c["id"], sub) for c in client.list_clusters(sub, resource_group)]
+            rows += [{**source.row(c), "subscriptionId": sub} for c in list_one(sub, resource_group)]
         except (AzCLIError, AzureError) as ex:
-            unreadable.append({"subscription": sub, "name": "", "error": f"its clusters could not be listed: {ex}"})
+            unreadable.append({"subscription": sub, "name": "",
+                               "error": f"its {source.what}s could not be listed: {ex}"})
     if len(wanted) > 1:
-        logger.warning("Listed the clusters of %d subscription(s) from ARM, one subscription at a time.",
-                       len(wanted))
-    return refs, unreadable, PER_SUBSCRIPTION
+        logger.warning("Listed the %ss of %d subscription(s) from ARM, one subscription at a time.",
+                       source.what, len(wanted))
+    return rows, unreadable, PER_SUBSCRIPTION
+
+
+def discover(client, subscriptions, resource_group=None):
+    """(cluster refs, unreadable subscriptions, how they were found) in the given subscriptions."""
+    rows, unreadable, how = discover_rows(client, subscriptions, resource_group)
+    if how == ARG:
+        refs = [_ref_of(str(r.get("id") or "")) for r in rows]
+        return [r for r in refs if r.cluster and r.resource_group], unreadable, how
+    return [_ref_of(r["id"], r["subscriptionId"]) for r in rows], unreadable, how
 
 
 def _interleaved(refs):
@@ -125,21 +167,23 @@ def _interleaved(refs):
     return [q[i] for i in range(max((len(q) for q in queues), default=0)) for q in queues if i < len(q)]
 
 
-def _cluster_key(ref):
+def cluster_key(ref):
+    """A cluster's key in a scan: subscription/group/name, case-folded (ARM compares names that way)."""
     return f"{ref.subscription_id}/{ref.resource_group}/{ref.cluster}".lower()
 
 
 def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
-    """Every binding of identity_id on the clusters `refs`, and the clusters that could not be read."""
+    """Every binding of identity_id (None: of any identity) on the clusters `refs`, and the clusters that
+    could not be read."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
     from azext_identitybinding.arm.client import FLEET_WORKERS
 
     unique = {}
     for ref in refs:  # each cluster once: the first spelling of its id
-        unique.setdefault(_cluster_key(ref), ref)
+        unique.setdefault(cluster_key(ref), ref)
     refs = _interleaved(list(unique.values()))
-    found_by_id, unreadable, done = {}, [], 0
+    found_by_id, unreadable, done, by_cluster = {}, [], 0, {}
 
     def read(ref):
         return ref, client.list_bindings(ref, pacer=pacer)
@@ -154,14 +198,15 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
                 unreadable.append({"subscription": ref.subscription_id, "cluster": ref.cluster,
                                    "resourceGroup": ref.resource_group, "error": str(ex)})
             else:
-                for b in bindings_of(found, identity_id):
+                by_cluster[cluster_key(ref)] = found
+                for b in (found if identity_id is None else bindings_of(found, identity_id)):
                     found_by_id.setdefault(str(b.get("id", "")).lower(), b)  # each binding once
             done += 1
             if on_progress:
                 on_progress(done, len(refs))
     bindings = sorted(found_by_id.values(), key=lambda b: b.get("id", "").lower())
     unreadable.sort(key=lambda u: (u["subscription"], u["resourceGroup"].lower(), u["cluster"].lower()))
-    return ScanResult(bindings, unreadable, len(refs))
+    return ScanResult(bindings, unreadable, len(refs), by_cluster=by_cluster)
 
 
 def _sleep(seconds):
@@ -176,14 +221,10 @@ def _pacer():
     return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=_sleep)
 
 
-def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=()):
-    """Scan the given subscriptions (None: every subscription visible to the login, plus `also` unless
-    it is among those that cannot be scanned); warn about every subscription and cluster that could
-    not be read."""
-    def progress(done, total):
-        if client.progress and total >= 10:
-            client.progress.add(message=f"Scanned {done}/{total} clusters")
-
+def scope_subscriptions(client, subscription_ids, also=()):
+    """(subscription ids to scan, [{"subscription", "name", "error"}] that cannot be) for a scope: None
+    is every subscription visible to the login, plus `also` unless it is among those that cannot be
+    scanned; several given ids are checked against what the login can see."""
     unreadable_subs = []
     if subscription_ids is None:
         subscriptions, unreadable_subs = visible_subscriptions(client)
@@ -201,6 +242,32 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
                                                  "the subscription (check the id, and `az account list`)."}
                                for s in subscriptions if s not in visible]
             subscriptions = [s for s in subscriptions if s in visible]
+    return subscriptions, unreadable_subs
+
+
+def warn_unreadable(unreadable_subs, unreadable_clusters=(), several=True, pacer=None):
+    """One warning per throttled subscription, per subscription and per cluster that could not be read."""
+    for sub, count in sorted((pacer.throttled() if pacer else {}).items()):
+        logger.warning("ARM throttled %d read(s) in subscription '%s'; they were sent again after Retry-After.",
+                       count, sub)
+    for item in unreadable_subs:
+        named = f" ({item['name']})" if item.get("name") else ""
+        logger.warning("Could not scan subscription '%s'%s: %s", item["subscription"], named, item["error"])
+    for item in unreadable_clusters:
+        where = f" in subscription '{item['subscription']}'" if several else ""
+        logger.warning("Could not read cluster '%s' (resource group '%s')%s: %s", item["cluster"],
+                       item["resourceGroup"], where, item["error"])
+
+
+def scan_subscriptions(client, subscription_ids, identity_id, resource_group_name=None, also=()):
+    """Scan the given subscriptions (None: every subscription visible to the login, plus `also` unless
+    it is among those that cannot be scanned); warn about every subscription and cluster that could
+    not be read."""
+    def progress(done, total):
+        if client.progress and total >= 10:
+            client.progress.add(message=f"Scanned {done}/{total} clusters")
+
+    subscriptions, unreadable_subs = scope_subscriptions(client, subscription_ids, also)
     refs, unlisted, how = discover(client, subscriptions, resource_group_name)
     unreadable_subs += unlisted
     pacer = _pacer()
@@ -210,17 +277,7 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
     result.unreadable_subscriptions = unreadable_subs
     result.subscriptions = [s for s in subscriptions if s not in {u["subscription"] for u in unlisted}]
     result.discovery = how
-    for sub, count in sorted(pacer.throttled().items()):
-        logger.warning("ARM throttled %d read(s) in subscription '%s'; they were sent again after Retry-After.",
-                       count, sub)
-    for item in unreadable_subs:
-        named = f" ({item['name']})" if item.get("name") else ""
-        logger.warning("Could not scan subscription '%s'%s: %s", item["subscription"], named, item["error"])
-    several = len(subscriptions) > 1
-    for item in result.unreadable:
-        where = f" in subscription '{item['subscription']}'" if several else ""
-        logger.warning("Could not read cluster '%s' (resource group '%s')%s: %s", item["cluster"],
-                       item["resourceGroup"], where, item["error"])
+    warn_unreadable(unreadable_subs, result.unreadable, len(subscriptions) > 1, pacer)
     return result
 
 

@@ -1081,6 +1081,52 @@ def test_generate_manifests(c):
     run_case(c)
 
 
+# == 12. migrate: identity ids, scope, credential names, output directories =======================
+
+MIGRATE_CASES = [
+    case("mig-plan-id-dotdot", ["migrate", "plan", "--managed-identity-resource-id", ID_DOTDOT], *DOTDOT),
+    case("mig-apply-id-guid", ["migrate", "apply", "--managed-identity-resource-id", CLIENT_ID], "is a GUID"),
+    case("mig-retire-id-query", ["migrate", "retire", "--managed-identity-resource-id", IDENTITY_ID + "?x=1"],
+         "contains '?'"),
+    case("mig-plan-no-id", ["migrate", "plan"], "--managed-identity-resource-id"),
+    case("mig-audit-sub-and-all", ["migrate", "audit", "--subscription", SUB, "--all-subscriptions"], "not both"),
+    case("mig-audit-sub-dotdot", ["migrate", "audit", "--subscription", ".."], "'..'"),
+    case("mig-audit-sub-10k", ["migrate", "audit", "--subscription", HUGE], "is not a subscription id"),
+    case("mig-plan-group-dotdot", ["migrate", "plan", *IDENTITY, "-g", ".."], "'..'"),
+    case("mig-cred-dotdot", ["migrate", "retire", *IDENTITY, "--credential", "..", "--yes"], "'..'"),
+    case("mig-cred-slash", ["migrate", "retire", *IDENTITY, "--credential", "a/b", "--yes"], "'a/b'"),
+    case("mig-cred-10k", ["migrate", "retire", *IDENTITY, "--credential", HUGE, "--yes"], "(10000 characters)"),
+    case("mig-cred-short", ["migrate", "retire", *IDENTITY, "--credential", "ab", "--yes"], "3-120"),
+    case("mig-cred-pct", ["migrate", "retire", *IDENTITY, "--credential", "%2e%2e", "--yes"], "'%2e%2e'"),
+    case("mig-context-no-cluster", ["migrate", "retire", *IDENTITY, "--context", "c1"], "--cluster-name"),
+    case("mig-cluster-dotdot", ["migrate", "retire", *IDENTITY, "--cluster-name", ".."], "'..'"),
+    case("mig-manifests-empty", ["migrate", "plan", *IDENTITY, "--manifests-dir", ""], "must not be empty"),
+    case("mig-backup-empty", ["migrate", "retire", *IDENTITY, "--backup-dir", " "], "must not be empty"),
+]
+
+
+@pytest.mark.parametrize("c", MIGRATE_CASES)
+def test_migrate(c):
+    run_case(c)
+
+
+@pytest.mark.parametrize("flag_args", [["plan", *IDENTITY, "--manifests-dir"],
+                                       ["retire", *IDENTITY, "--yes", "--backup-dir"]], ids=["manifests", "backup"])
+@pytest.mark.parametrize("kind", ["file", "symlink-out", "missing-parent", "device"])
+def test_migrate_output_directories(flag_args, kind, tmp_path):
+    target = {"file": tmp_path / "f", "symlink-out": tmp_path / "l", "missing-parent": tmp_path / "no" / "dir",
+              "device": "/dev/null"}[kind]
+    if kind == "file":
+        target.write_text("keep")
+    if kind == "symlink-out":
+        target.symlink_to(tmp_path.parent)
+    r = az("no_requests", "migrate", *flag_args, str(target))
+    assert r.exit_code == 2 and r.requests == [], r
+    assert "Traceback" not in r.err
+    if kind == "file":
+        assert target.read_text() == "keep"
+
+
 # == the suite itself =============================================================================
 
 TABLES = {
@@ -1096,6 +1142,7 @@ TABLES = {
     "not found": NOT_FOUND_CASES,
     "subscriptions": SUBSCRIPTION_CASES,
     "generate-manifests": MANIFEST_CASES,
+    "migrate": MIGRATE_CASES,
 }
 
 

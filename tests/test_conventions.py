@@ -54,11 +54,13 @@ def loaded():
 
     help_ctx = cli.help_cls(cli)
     helps = {}
-    group_parser = invoker.parser.subparsers[tuple(GROUP.split())]
-    for name in [GROUP, *commands]:
-        parser = group_parser if name == GROUP else group_parser.choices[name.split()[-1]]
+    groups = sorted({name.rsplit(" ", 1)[0] for name in commands})  # the group and its subgroups (migrate)
+    for name in [*groups, *commands]:
+        words = tuple(name.split())
+        parser = invoker.parser.subparsers[words] if name in groups else \
+            invoker.parser.subparsers[words[:-1]].choices[words[-1]]
         help_ctx.update_loaders_with_help_file_contents(name.split())
-        cls = CliGroupHelpFile if name == GROUP else CliCommandHelpFile
+        cls = CliGroupHelpFile if name in groups else CliCommandHelpFile
         helps[name] = cls(help_ctx, name, parser)
         helps[name].load(parser)
     return commands, helps

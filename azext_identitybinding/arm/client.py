@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from azext_identitybinding.arm import errors, lro
 from azext_identitybinding.arm.access import AccessReads
-from azext_identitybinding.arm.refs import (BindingRef, ClustersRef, GraphRef, IdentityRef, SafePath,
+from azext_identitybinding.arm.refs import (BindingRef, ClustersRef, GraphRef, IdentitiesRef, IdentityRef, SafePath,
                                             SubscriptionsRef, cluster_url, fic_url, identity_url, url_path)
 from azext_identitybinding.constants import (ARG_QUOTA_REMAINING_HEADER, ARG_QUOTA_RESETS_HEADER,
                                              BINDINGS_API_VERSION, BINDINGS_PREVIEW_API_VERSION,
@@ -21,6 +21,19 @@ GRAPH_PAGE = 1000    # rows per Resource Graph page (the service's maximum $top)
 # Our query, never user input: every AKS cluster in scope, with what a BindingRef needs.
 CLUSTERS_QUERY = ("resources | where type =~ 'microsoft.containerservice/managedclusters' "
                   "| project id, name, resourceGroup, subscriptionId | order by id asc")
+# `migrate`: the clusters with their OIDC issuer and what decides whether a binding can be created there
+# (a new query, so that CLUSTERS_QUERY stays exactly what the fleet scan sends).
+CLUSTER_ISSUERS_QUERY = ("resources | where type =~ 'microsoft.containerservice/managedclusters' "
+                         "| project id, name, resourceGroup, subscriptionId, "
+                         "issuer = tostring(properties.oidcIssuerProfile.issuerURL), "
+                         "oidcIssuerEnabled = tobool(properties.oidcIssuerProfile.enabled), "
+                         "workloadIdentityEnabled = tobool(properties.securityProfile.workloadIdentity.enabled), "
+                         "vnetIntegration = tobool(properties.apiServerAccessProfile.enableVnetIntegration) "
+                         "| order by id asc")
+# `migrate audit`: every user-assigned identity in scope.
+IDENTITIES_QUERY = ("resources | where type =~ 'microsoft.managedidentity/userassignedidentities' "
+                    "| project id, name, resourceGroup, subscriptionId, clientId = tostring(properties.clientId) "
+                    "| order by id asc")
 
 
 def bindings_api_version(body=None, preview=False):
@@ -134,11 +147,27 @@ class ArmClient(AccessReads):
 
     def query_clusters(self, subscriptions=None):
         """Every managed cluster Resource Graph holds for the caller: rows {id, name, resourceGroup,
-        subscriptionId}, all pages (options.$skipToken). `subscriptions`: ids from ARM or validated GUIDs;
-        None queries every subscription the caller can read. An answer Resource Graph marks truncated
-        is an error, never a silently short list. Resource Graph's own per-user quota: when a page
-        reports none left, the next page waits for it to reset; a 429 is retried by the transport
-        (Retry-After), and then is an error (the caller falls back to ARM's per-subscription lists)."""
+        subscriptionId}, all pages (see query_graph)."""
+        return self.query_graph(CLUSTERS_QUERY, subscriptions, "clusters")
+
+    def query_cluster_issuers(self, subscriptions=None):
+        """Every managed cluster with its OIDC issuer and readiness for bindings (CLUSTER_ISSUERS_QUERY):
+        rows {id, name, resourceGroup, subscriptionId, issuer, oidcIssuerEnabled, workloadIdentityEnabled,
+        vnetIntegration}."""
+        return self.query_graph(CLUSTER_ISSUERS_QUERY, subscriptions, "clusters")
+
+    def query_identities(self, subscriptions=None):
+        """Every user-assigned identity (IDENTITIES_QUERY): rows {id, name, resourceGroup, subscriptionId,
+        clientId}."""
+        return self.query_graph(IDENTITIES_QUERY, subscriptions, "identities")
+
+    def query_graph(self, query, subscriptions=None, what="clusters"):
+        """The rows of one of our Resource Graph queries, all pages (options.$skipToken). `subscriptions`:
+        ids from ARM or validated GUIDs; None queries every subscription the caller can read. An answer
+        Resource Graph marks truncated is an error, never a silently short list. Resource Graph's own
+        per-user quota: when a page reports none left, the next page waits for it to reset; a 429 is
+        retried by the transport (Retry-After), and then is an error (the caller falls back to ARM's
+        per-subscription lists)."""
         import time
         from azure.cli.core.azclierror import AzureResponseError
         from azext_identitybinding.pacing import parse_duration
@@ -147,7 +176,7 @@ class ArmClient(AccessReads):
             options = {"$top": GRAPH_PAGE, "resultFormat": "objectArray"}
             if token:
                 options["$skipToken"] = token
-            body = {"query": CLUSTERS_QUERY, "options": options}
+            body = {"query": query, "options": options}
             if subscriptions is not None:
                 body["subscriptions"] = list(subscriptions)
             response = self.send("POST", url_path("providers", "Microsoft.ResourceGraph", "resources"), body=body,
@@ -158,7 +187,7 @@ class ArmClient(AccessReads):
                 raise AzureResponseError("Azure Resource Graph answered without a 'data' list of rows.")
             if str(page.get("resultTruncated", "false")).lower() == "true":
                 raise AzureResponseError("Azure Resource Graph truncated its answer (resultTruncated), so the list "
-                                         "of clusters would be incomplete.")
+                                         f"of {what} would be incomplete.")
             rows.extend(row for row in page["data"] if isinstance(row, dict))
             token = page.get("$skipToken")
             if not token:
@@ -193,19 +222,28 @@ class ArmClient(AccessReads):
         if response.status_code != 404:
             errors.check(response, IdentityRef(identity_id), "delete")
 
-    def list_fics(self, identity_id):
-        """Every federated identity credential of the identity (all pages)."""
+    def list_identities(self, subscription_id, resource_group=None):
+        """The user-assigned identities of a subscription, or of one resource group in it (all pages)."""
+        ref = IdentitiesRef(subscription_id, resource_group)
+        return self._list(ref.url(), ref, IDENTITY_API_VERSION)
+
+    def list_fics(self, identity_id, pacer=None):
+        """Every federated identity credential of the identity (all pages). With a pacing.Pacer, each page
+        waits for the subscription's read budget (see _read)."""
         from azure.cli.core.azclierror import ResourceNotFoundError
         ref = IdentityRef(identity_id)
-        response = self.send("GET", identity_url(identity_id, "federatedIdentityCredentials"),
-                             api_version=IDENTITY_API_VERSION)
+        url = identity_url(identity_id, "federatedIdentityCredentials")
+        if pacer:
+            response = self._read(url, IDENTITY_API_VERSION, pacer, ref)
+        else:
+            response = self.send("GET", url, api_version=IDENTITY_API_VERSION)
         if response.status_code == 404:
             code, message = errors.error(response)
             raise ResourceNotFoundError(f"Managed identity '{identity_id}' was not found. The service said: "
                                         f"({code}) {message}")
         errors.check(response, ref, "list")
-        page = errors.body(response)
-        rest = self._list(page["nextLink"], ref, IDENTITY_API_VERSION) if page.get("nextLink") else []
+        page = errors.page(response)
+        rest = self._list(page["nextLink"], ref, IDENTITY_API_VERSION, pacer=pacer) if page.get("nextLink") else []
         return (page.get("value") or []) + rest
 
     # -- plumbing ----------------------------------------------------------------------------

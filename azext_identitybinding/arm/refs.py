@@ -104,8 +104,36 @@ class IdentityRef:
                                 "example the 'Managed Identity Operator' role).")
     identity_id: str
 
+    @property
+    def subscription_id(self):
+        """The identity's subscription: whose read budget a paced read of it spends."""
+        from azext_identitybinding.ids import part
+        return part(self.identity_id, "subscriptions").lower()
+
     def describe(self):
         return f"'{self.identity_id}'"
+
+
+@dataclass
+class IdentitiesRef:
+    """The user-assigned identities of a subscription, or of one resource group in it."""
+
+    read_hint: ClassVar[str] = ("Listing identities needs 'Microsoft.ManagedIdentity/userAssignedIdentities/read' on "
+                                "the subscription or resource group (for example the 'Reader' role).")
+    subscription_id: str
+    resource_group: Optional[str] = None
+    cluster = None
+    name = None
+
+    def url(self):
+        scope = ["subscriptions", self.subscription_id]
+        if self.resource_group:
+            scope += ["resourceGroups", self.resource_group]
+        return url_path(*scope, "providers", "Microsoft.ManagedIdentity", "userAssignedIdentities")
+
+    def describe(self):
+        group = f" in resource group '{self.resource_group}'" if self.resource_group else ""
+        return f"the user-assigned identities of subscription '{self.subscription_id}'{group}"
 
 
 @dataclass

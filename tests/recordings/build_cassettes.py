@@ -1157,6 +1157,254 @@ TARGET_CASSETTES = {
 CASSETTES.update(TARGET_CASSETTES)
 
 
+# -- migrate (issue 18): an identity's workload FICs, the clusters' issuers, bindings to create ------
+# FederatedIdentityCredentials_List at IDENTITY_API_VERSION (pages joined by nextLink with $skiptoken);
+# clusters from ARM's list of one subscription (properties.oidcIssuerProfile.issuerURL, ...) or from
+# Resource Graph (CLUSTER_ISSUERS_QUERY / IDENTITIES_QUERY, objectArray rows); FIC GET then DELETE -> 200.
+from azext_identitybinding.arm.client import CLUSTER_ISSUERS_QUERY, GRAPH_PAGE, IDENTITIES_QUERY  # noqa: E402
+from azext_identitybinding.migrate.plan import binding_name  # noqa: E402
+
+
+def issuer(guid, region="eastus2"):
+    return f"https://{region}.oic.prod-aks.azure.com/{TENANT}/{guid}/"
+
+
+I1, I2, I3, I4 = (issuer(g) for g in ("6a1f0c3e-1111-4a2b-9c3d-000000000001", "6a1f0c3e-2222-4a2b-9c3d-000000000002",
+                                      "6a1f0c3e-3333-4a2b-9c3d-000000000003", "6a1f0c3e-4444-4a2b-9c3d-000000000004"))
+I5 = issuer("6a1f0c3e-5555-4a2b-9c3d-000000000005", "westeurope")
+DELETED_ISSUER = issuer("6a1f0c3e-9999-4a2b-9c3d-000000000009", "westeurope")
+EKS_ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/5F3A1B2C3D4E5F60718293A4B5C6D7E8"
+GEN = binding_name(IDENTITY_ID)
+MIG_CLUSTERS = [("rg1", "c1", I1, True), ("rg2", "c2", I2, True), ("rg2", "c3", I3, False), ("rg3", "c4", I4, True)]
+
+
+def fic(name, fic_issuer, subject, audiences=("api://AzureADTokenExchange",), identity=IDENTITY_ID):
+    return {"id": f"{identity}/federatedIdentityCredentials/{name}", "name": name,
+            "type": f"{IDENTITY_TYPE}/federatedIdentityCredentials",
+            "properties": {"issuer": fic_issuer, "subject": subject, "audiences": list(audiences)}}
+
+
+def sa(namespace, name):
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+MIG_FICS = [
+    fic("web-c1", I1, sa("demo", "web")), fic("api-c1", I1, sa("demo", "api")), fic("web-c2", I2, sa("demo", "web")),
+    fic("jobs-c3", I3, sa("batch", "jobs")),
+    fic("web-slash", I1.rstrip("/"), sa("demo", "web2")),             # (b) never worked
+    fic("old-cluster", DELETED_ISSUER, sa("demo", "old")),            # (c) a deleted cluster
+    OTHER_FIC,                                                        # (d) GitHub Actions
+    fic("eks-app", EKS_ISSUER, sa("default", "app")),                 # (d) another Kubernetes
+    FIC,                                                              # (e) the binding's own
+    fic("colons", I2, "system:serviceaccount:a:b:c"),                 # a visible issuer, not one account
+]
+FICS_PAGE2 = f"{FICS_URL}&$skiptoken=cGFnZTI%3D"
+
+
+def fic_pages(fics=MIG_FICS, split=5):
+    return [hit("GET", FICS_URL, 200, {"value": fics[:split], "nextLink": FICS_PAGE2}),
+            hit("GET", FICS_PAGE2, 200, {"value": fics[split:]})]
+
+
+def issuer_cluster(rg, name, cluster_issuer, ready=True, sub=SUB):
+    found = sub_cluster(sub, rg, name)
+    found["properties"] = {**found["properties"], "oidcIssuerProfile": {"enabled": True, "issuerURL": cluster_issuer},
+                           "securityProfile": {"workloadIdentity": {"enabled": ready}}}
+    return found
+
+
+def mig_clusters(clusters=MIG_CLUSTERS):
+    return hit("GET", CLUSTERS, 200, {"value": [issuer_cluster(rg, name, i, ready) for rg, name, i, ready in clusters]})
+
+
+def issuer_row(sub, rg, name, cluster_issuer, ready=True, cluster_id=None):
+    return {"id": cluster_id or sub_cluster(sub, rg, name)["id"], "name": name, "resourceGroup": rg,
+            "subscriptionId": sub, "issuer": cluster_issuer, "oidcIssuerEnabled": True,
+            "workloadIdentityEnabled": ready, "vnetIntegration": None}
+
+
+def graph_sent(query, subs):
+    return {"query": query, "options": {"$top": GRAPH_PAGE, "resultFormat": "objectArray"}, "subscriptions": subs}
+
+
+def graph_query(query, subs, rows):
+    page = graph_page(rows)
+    page["request"]["body"] = json.dumps(graph_sent(query, subs))
+    return page
+
+
+def mig_binding(rg, name, binding_name_=GEN, state="Succeeded", identity_id=IDENTITY_ID, sub=SUB):
+    found = binding(name=binding_name_, rg=rg, cluster=name, state=state, identity_id=identity_id)
+    found["id"] = found["id"].replace(SUB, sub)
+    return found
+
+
+def mig_bindings(c1=(mig_binding("rg1", "c1", "ib1"), mig_binding("rg1", "c1", "other", identity_id=OTHER_IDENTITY_ID)),
+                 c2=(), c3=()):
+    return [sub_bindings(SUB, "rg1", "c1", c1), sub_bindings(SUB, "rg2", "c2", c2), sub_bindings(SUB, "rg2", "c3", c3)]
+
+
+def mig_reads(c2=()):
+    """What plan reads: the FICs (two pages), the clusters of the subscription, the bindings of c1-c3 only."""
+    return [*fic_pages(), mig_clusters(), *mig_bindings(c2=c2)]
+
+
+GEN_URL = f"{sub_bindings_url(SUB, 'rg2', 'c2').split('?')[0]}/{GEN}?{API}"
+GEN_BODY = {"properties": {"managedIdentity": {"resourceId": IDENTITY_ID}}}
+C2_BOUND = (mig_binding("rg2", "c2"),)
+
+
+def fic_item_url(name):
+    return f"{ARM}{IDENTITY_ID}/federatedIdentityCredentials/{name}?{MSI_API}"
+
+
+WEB_C2 = MIG_FICS[2]
+MIG_NS_PODS = "/api/v1/namespaces/demo/pods"
+
+
+def pods_of(account, pods):
+    return kube_hit("GET", MIG_NS_PODS, 200, kube_list("PodList", "v1", pods),
+                    query=f"fieldSelector=spec.serviceAccountName%3D{account}")
+
+
+IDENTITY2_ID = OTHER_IDENTITY_ID
+IDENTITY3_ID = IDENTITY_ID.replace(SUB, SUB2).replace("identity1", "identity3")
+FULL_FICS = [fic(f"wl-{n:02d}", I1, sa("team", f"sa{n}"), identity=IDENTITY2_ID) for n in range(20)]
+
+
+def identity_resource(identity_id, client_id):
+    return {"id": identity_id, "name": identity_id.rsplit("/", 1)[1], "type": IDENTITY_TYPE, "location": "eastus2",
+            "properties": {"tenantId": TENANT, "principalId": OBJECT_ID, "clientId": client_id}}
+
+
+def identity_row(identity_id):
+    return {"id": identity_id, "name": identity_id.rsplit("/", 1)[1], "resourceGroup": "identity-rg",
+            "subscriptionId": identity_id.split("/")[2], "clientId": CLIENT_ID}
+
+
+def fics_of(identity_id, fics, status=200):
+    body = {"value": fics} if status == 200 else error("AuthorizationFailed", "The client 'admin@example.com' does not "
+                                                       "have authorization to perform action 'Microsoft.Managed"
+                                                       "Identity/userAssignedIdentities/federatedIdentityCredentials/"
+                                                       "read'.")
+    return hit("GET", f"{ARM}{identity_id}/federatedIdentityCredentials?{MSI_API}", status, body)
+
+
+HOSTILE_FICS = [
+    {**fic("placeholder", I1, sa("demo", "x")), "name": ".."},
+    {**fic("placeholder", I1, sa("demo", "y")), "name": "a/b"},
+    {**fic("placeholder", I1, sa("demo", "z")), "name": "n" * 10000},
+    fic("long-subject", I1, sa("demo", "s" * 10000)),
+    fic("colons", I1, "system:serviceaccount:a:b:c"),
+    fic("dotdot-sa", I1, "system:serviceaccount:..:web"),
+    {**fic("wrong-types", I1, sa("demo", "w")), "properties": {"issuer": 42, "subject": ["x"], "audiences": "a"}},
+    "not an object",
+    fic("web-c1", I1, sa("demo", "web")),
+]
+
+MIGRATE_CASSETTES = {
+    "migrate_plan": mig_reads(),
+    # --all-subscriptions: the subscriptions, then Resource Graph's clusters with their issuers (one query)
+    "migrate_plan_all_subscriptions": [
+        *fic_pages(),
+        subscriptions((SUB, "Platform"), (SUB2, "Team A")),
+        graph_query(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
+            issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False),
+            issuer_row(SUB2, "rg5", "c5", DELETED_ISSUER),
+            issuer_row(SUB2, "rg5", "evil", I4, cluster_id=f"/subscriptions/{SUB2}/resourceGroups/rg5/providers/"
+                                                           "Microsoft.ContainerService/managedClusters/.."),
+        ]),
+        *mig_bindings(),
+        sub_bindings(SUB2, "rg5", "c5"),
+    ],
+    "migrate_plan_identity_not_found": [
+        hit("GET", FICS_URL, 404, IDENTITY_404), mig_clusters(),
+    ],
+    "migrate_plan_manifests": [*mig_reads(), hit("GET", IDENTITY_URL, 200, IDENTITY)],
+    "migrate_plan_hostile": [hit("GET", FICS_URL, 200, {"value": HOSTILE_FICS}), mig_clusters(), *mig_bindings()[:1]],
+    "migrate_plan_foreign_next_link": [
+        hit("GET", FICS_URL, 200, {"value": MIG_FICS[:2], "nextLink": "https://attacker.example.com/steal?x=1"}),
+    ],
+    "migrate_apply": [
+        *mig_reads(),
+        hit("PUT", GEN_URL, 201, mig_binding("rg2", "c2", state="Creating"), {"Azure-AsyncOperation": OPERATION},
+            sent=GEN_BODY),
+        hit("GET", OPERATION, 200, op_status("Succeeded")),
+        hit("GET", GEN_URL, 200, mig_binding("rg2", "c2")),
+    ],
+    "migrate_apply_no_wait": [
+        *mig_reads(),
+        hit("PUT", GEN_URL, 201, mig_binding("rg2", "c2", state="Creating"), {"Azure-AsyncOperation": OPERATION},
+            sent=GEN_BODY),
+    ],
+    "migrate_apply_again": mig_reads(c2=C2_BOUND),
+    "migrate_apply_forbidden": [
+        *mig_reads(),
+        hit("PUT", GEN_URL, 403, error("AuthorizationFailed", "The client 'admin@example.com' with object id "
+                                       "'9a8b7c6d-0000-4000-8000-000000000000' does not have authorization to perform "
+                                       "action 'Microsoft.ContainerService/managedClusters/identityBindings/write'."),
+            sent=GEN_BODY),
+    ],
+    "migrate_retire_named": [
+        *mig_reads(c2=C2_BOUND),
+        hit("GET", fic_item_url("web-c2"), 200, WEB_C2),
+        hit("DELETE", fic_item_url("web-c2"), 200),
+    ],
+    "migrate_retire_changed": [
+        *mig_reads(c2=C2_BOUND),
+        hit("GET", fic_item_url("web-c2"), 200, fic("web-c2", I2, sa("demo", "web-new"))),
+    ],
+    "migrate_retire_reads_only": mig_reads(c2=C2_BOUND),
+    # two clusters named c1 (in two subscriptions): a kubeconfig context cannot be both
+    "migrate_retire_two_named_c1": [
+        *fic_pages(),
+        subscriptions((SUB, "Platform"), (SUB2, "Team A")),
+        graph_query(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
+            issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False),
+            issuer_row(SUB2, "rg9", "c1", DELETED_ISSUER)]),
+        *mig_bindings(),
+        sub_bindings(SUB2, "rg9", "c1"),
+    ],
+    "migrate_retire_kube": [
+        *mig_reads(),
+        pods_of("api", [pod(env=PLAIN_WI_ENV, annotated=False)]),
+        pods_of("web", [pod(), pod()]),
+        hit("GET", fic_item_url("web-c1"), 200, MIG_FICS[0]),
+        hit("DELETE", fic_item_url("web-c1"), 200),
+    ],
+    # audit over two subscriptions: the subscriptions, Resource Graph's identities, then its clusters
+    # (both POSTs to the same URL, told apart by their bodies), then each identity's FICs.
+    "migrate_audit": [
+        subscriptions((SUB, "Platform"), (SUB2, "Team A")),
+        graph_query(IDENTITIES_QUERY, [SUB, SUB2],
+                    [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID), identity_row(IDENTITY3_ID)]),
+        graph_query(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
+            issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False)]),
+        *fic_pages(),
+        fics_of(IDENTITY2_ID, FULL_FICS),
+        fics_of(IDENTITY3_ID, [fic("gh", "https://token.actions.githubusercontent.com", "repo:contoso/app:ref:main",
+                                   identity=IDENTITY3_ID)]),
+    ],
+    # Resource Graph forbidden: each subscription's identities, then clusters, from ARM; one identity's
+    # FICs cannot be read (named, exit 1).
+    "migrate_audit_fallback": [
+        subscriptions((SUB, "Platform"), (SUB2, "Team A")),
+        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        hit("GET", f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?{MSI_API}",
+            200, {"value": [identity_resource(IDENTITY_ID, CLIENT_ID), identity_resource(IDENTITY2_ID, CLIENT_ID)]}),
+        hit("GET", f"{ARM}/subscriptions/{SUB2}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?{MSI_API}",
+            200, {"value": [identity_resource(IDENTITY3_ID, CLIENT_ID)]}),
+        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        mig_clusters(),
+        sub_clusters(SUB2),
+        *fic_pages(),
+        fics_of(IDENTITY2_ID, FULL_FICS),
+        fics_of(IDENTITY3_ID, [], status=403),
+    ],
+}
+CASSETTES.update(MIGRATE_CASSETTES)
+
+
 def render():
     """{cassette name: its YAML text}: what main() writes, and what tests/test_cassettes.py compares."""
     return {name: yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False, width=120)

@@ -1,0 +1,141 @@
+"""The reads of `migrate`: through arm/ and the fleet scan of fleet.py (subscription scope, Resource
+Graph discovery with per-subscription fallback, paced reads, unreadable parts named, never dropped).
+
+plan reads the identity's FICs and, concurrently, the clusters with their issuers (one Resource Graph
+query, or ARM's list of each subscription), then the bindings of only the clusters that have workload
+FICs of the identity. audit reads the identities and the clusters the same way, then each identity's
+FICs, paced by each subscription's read budget.
+"""
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from knack.log import get_logger
+
+from azext_identitybinding import fleet
+from azext_identitybinding.migrate import classify, plan
+
+logger = get_logger(__name__)
+
+ISSUERS = fleet.Source("cluster", "query_cluster_issuers", "list_clusters", classify.row_from_arm)
+
+
+def _identity_row(identity):
+    return {"id": identity.get("id") if isinstance(identity, dict) and isinstance(identity.get("id"), str) else ""}
+
+
+IDENTITIES = fleet.Source("identity", "query_identities", "list_identities", _identity_row)
+
+
+@dataclass
+class Reading:
+    """What plan, apply and retire start from: the plan, and the classified FICs behind it."""
+    plan: dict
+    entries: list
+    gaps: list = field(default_factory=list)  # what could not be read, one sentence each
+
+
+def _both(first, second):
+    """Two independent reads at once (one after the other where the fleet scan runs one worker)."""
+    from azext_identitybinding.arm.client import FLEET_WORKERS
+    with ThreadPoolExecutor(max_workers=max(1, min(2, FLEET_WORKERS))) as pool:
+        a, b = pool.submit(first), pool.submit(second)
+        return a.result(), b.result()
+
+
+def _clusters(rows):
+    """[Cluster] of the rows found; a row that cannot be used is named and becomes a gap."""
+    clusters, gaps = [], []
+    for row in rows:
+        found, why = classify.cluster_of(row)
+        if found is None:
+            logger.warning("A cluster listed by Azure cannot be used: %s", why)
+            gaps.append(f"a listed cluster could not be used ({why})")
+        else:
+            clusters.append(found)
+    return clusters, gaps
+
+
+def _scope(client, subscriptions):
+    """The subscriptions to read: the given ones (checked against what the login sees when several),
+    every visible one (None), or the current one ([])."""
+    return fleet.scope_subscriptions(client, subscriptions if subscriptions is None or subscriptions else
+                                     [client.subscription_id])
+
+
+def read_plan(client, identity_id, subscriptions, resource_group=None):
+    """A Reading for one identity over the scope; its gaps make the answer incomplete (exit 1)."""
+    from azext_identitybinding.arm import BindingRef
+    subs, unreadable_subs = _scope(client, subscriptions)
+    fics, (rows, unlisted, how) = _both(lambda: client.list_fics(identity_id),
+                                        lambda: fleet.discover_rows(client, subs, resource_group, ISSUERS))
+    unreadable_subs += unlisted
+    clusters, gaps = _clusters(rows)
+    entries = classify.classify(fics, clusters)
+    wanted = {e.cluster.key: e.cluster for e in entries if e.kind == classify.WORKLOAD}
+    refs = {c.key: BindingRef(c.subscription, c.resource_group, c.name) for c in wanted.values()}
+    pacer = fleet._pacer()  # pylint: disable=protected-access
+    scan = fleet.scan(client, list(refs.values()), None, pacer=pacer)
+    unreadable = {fleet.cluster_key(BindingRef(u["subscription"], u["resourceGroup"], u["cluster"])): u["error"]
+                  for u in scan.unreadable}
+    by_key = {key: fleet.cluster_key(ref) for key, ref in refs.items()}
+    the_plan = plan.build(identity_id, entries,
+                          {key: scan.by_cluster.get(k, []) for key, k in by_key.items()},
+                          {key: unreadable[k] for key, k in by_key.items() if k in unreadable})
+    fleet.warn_unreadable(unreadable_subs, scan.unreadable, len(subs) > 1, pacer)
+    gaps += [f"subscription '{u['subscription']}' could not be scanned" for u in unreadable_subs]
+    gaps += [f"the bindings of cluster '{u['cluster']}' could not be read" for u in scan.unreadable]
+    the_plan["scope"] = {"subscriptions": len(subs) - len(unlisted), "clusters": len(clusters), "discovery": how}
+    if gaps:
+        the_plan["incomplete"] = gaps
+    return Reading(the_plan, entries, gaps)
+
+
+def read_audit(client, subscriptions, resource_group=None):
+    """(rows, [{"identity", "error"}] not read, gaps) over the scope, rows sorted by FICs used."""
+    subs, unreadable_subs = _scope(client, subscriptions)
+    (identity_rows, unlisted, _), (cluster_rows, unlisted_clusters, _) = _both(
+        lambda: fleet.discover_rows(client, subs, resource_group, IDENTITIES),
+        lambda: fleet.discover_rows(client, subs, None, ISSUERS))
+    unreadable_subs += unlisted + [u for u in unlisted_clusters if u["subscription"] not in
+                                   {x["subscription"] for x in unlisted}]
+    clusters, gaps = _clusters(cluster_rows)
+    identities, failed = _identities(identity_rows)
+    pacer = fleet._pacer()  # pylint: disable=protected-access
+    rows, unread = _audit_rows(client, identities, clusters, pacer)
+    failed = sorted(failed + unread, key=lambda f: f["identity"].lower())
+    fleet.warn_unreadable(unreadable_subs, (), len(subs) > 1, pacer)
+    for item in failed:
+        logger.warning("Could not read the federated credentials of identity %s: %s", item["identity"], item["error"])
+    gaps += [f"subscription '{u['subscription']}' could not be scanned" for u in unreadable_subs]
+    gaps += [f"{len(failed)} identit{'y' if len(failed) == 1 else 'ies'} could not be read"] if failed else []
+    return rows, failed, gaps
+
+
+def _identities(rows):
+    """(checked identity ids, each once; [{"identity", "error"}] of rows whose id cannot be used)."""
+    from azext_identitybinding import ids
+    found, failed = [], []
+    for row in rows:
+        try:
+            found.append(str(ids.parse_identity_id(row.get("id"))))
+        except ids.IdError as ex:
+            failed.append({"identity": ids.show(row.get("id"), 120), "error": f"not usable: {ex}"})
+    return list(dict.fromkeys(found)), failed
+
+
+def _audit_rows(client, identities, clusters, pacer):
+    """Each identity's FICs, read concurrently and paced: (audit rows by use, [{"identity", "error"}])."""
+    from azure.cli.core.azclierror import AzCLIError
+    from azure.core.exceptions import AzureError
+    from azext_identitybinding.arm.client import FLEET_WORKERS
+    rows, failed = [], []
+    with ThreadPoolExecutor(max_workers=max(1, min(FLEET_WORKERS, len(identities)))) as pool:
+        futures = {pool.submit(client.list_fics, i, pacer=pacer): i for i in identities}
+        for future in as_completed(futures):
+            identity = futures[future]
+            try:
+                rows.append(plan.audit_row(identity, classify.classify(future.result(), clusters)))
+            except (AzCLIError, AzureError) as ex:
+                failed.append({"identity": identity, "error": str(ex)})
+    rows.sort(key=lambda r: (-r["used"], r["identity"].lower()))
+    return rows, failed
