@@ -291,6 +291,17 @@ def test_retire_refuses_a_credential_changed_since_it_was_read(arm, az_state, tm
     assert sorted(_backups(tmp_path / "b")) == [other], "only what was deleted is backed up"
 
 
+def test_retire_without_a_terminal_or_yes_refuses(arm, az_state, tmp_path):
+    migration, _ = _applied(arm, az_state, "ibmigrate/noyes-apply")
+    name = migration.cluster("aks-stage").replaces[0]
+    result = run(az_state, "retire", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+                 "--backup-dir", str(tmp_path / "b"), "--credential", name, "-o", "json", tag="ibmigrate/noyes")
+    report = clean(result)
+    assert result.returncode != 0 and "--yes" in result.words, report
+    assert [r for r in seen(arm, "ibmigrate/noyes") if r["method"] == "DELETE"] == [], report
+    assert name in fics_now(arm) and not (tmp_path / "b").exists()
+
+
 def test_retire_before_apply_deletes_nothing(arm, az_state, tmp_path):
     migration, _ = world(arm)
     east = migration.cluster("aks-prod-east")   # no binding there yet
