@@ -168,8 +168,8 @@ class MigrateBench:
         if proc.returncode != 0:
             raise RuntimeError(f"the bare client failed:\n{proc.stderr[-3000:]}")
         out = json.loads(proc.stdout)
-        return seconds, 0 if not out["failed"] else 1, {"identities": out["identities"],
-                                                         "credentials": out["credentials"]}, ""
+        found = {"identities": out["identities"], "credentials": out["credentials"]}
+        return seconds, 0 if not out["failed"] else 1, found, ""
 
     def counts(self, case, tag):
         log = self.standin.admin("GET", "requests")
@@ -223,8 +223,8 @@ def summarize(case):
         samples = case.samples[side]
         seconds = [s["seconds"] for s in samples]
         row[side] = {"median": statistics.median(seconds), "min": min(seconds), "max": max(seconds), "n": len(samples),
-                     **{k: statistics.median(s[k] for s in samples) for k in ("requests", "throttled", "arg",
-                                                                               "bindings")},
+                     **{k: statistics.median(s[k] for s in samples)
+                        for k in ("requests", "throttled", "arg", "bindings")},
                      "failed_reads": max(s["failed_reads"] for s in samples)}
     ours, bare = row["ours"], row["bare"]
     kind, factor = case.target

@@ -48,8 +48,8 @@ def test_the_migration_scenario_is_the_issues_identity():
     all_issuers = {c["properties"]["oidcIssuerProfile"].get("issuerURL") for _, c in cloud.clusters()}
     assert fics[migration.deleted[0]]["properties"]["issuer"] not in all_issuers
     assert fics[migration.deleted[0]]["properties"]["issuer"].startswith("https://eastus.oic.prod-aks.azure.com/")
-    assert {fics[n]["properties"]["issuer"] for n in migration.other} == {scenarios.GITHUB_ISSUER,
-                                                                            scenarios.EKS_ISSUER}
+    others = {fics[n]["properties"]["issuer"] for n in migration.other}
+    assert others == {scenarios.GITHUB_ISSUER, scenarios.EKS_ISSUER}
     assert AKS_FIC_NAME in fics and migration.cluster("aks-stage").binding == "sharedwi"
     every = set(migration.replaced) | set(migration.never_worked) | set(migration.deleted) | set(migration.other)
     assert every | {AKS_FIC_NAME} == set(fics)
@@ -59,8 +59,8 @@ def test_the_audit_scenario_spans_three_subscriptions():
     cloud = Cloud()
     _, rows = scenarios.seed_audit(cloud)
     assert {r.identity.split("/")[2] for r in rows.values()} == {subscription_id(k) for k in range(3)}
-    assert sorted((r.used, r.status) for r in rows.values()) == [(0, "ok"), (2, "ok"), (18, "near-full"),
-                                                                   (20, "full")]
+    used = sorted((r.used, r.status) for r in rows.values())
+    assert used == [(0, "ok"), (2, "ok"), (18, "near-full"), (20, "full")]
     for row in rows.values():
         parts = row.identity.split("/")
         world = cloud.world(parts[2])

@@ -93,7 +93,7 @@ def seed_migration(cloud, not_ready=None):
     Returns the Migration a correct plan describes."""
     home, second = cloud.ensure_subscriptions(2)[:2]
     tenant = home.tenant
-    identity = home.add_identity(IDENTITY_RG, IDENTITY_NAME)
+    home.add_identity(IDENTITY_RG, IDENTITY_NAME)
     migration = Migration(identity_id(home.subscription, IDENTITY_RG, IDENTITY_NAME))
     owner = (home, IDENTITY_RG, IDENTITY_NAME)
 
@@ -211,10 +211,8 @@ def seed_plan_scale(cloud, clusters=2000, fics=20, subscriptions=10):
     step = max(1, clusters // max(1, fics))
     for j in range(fics):
         i = (j * step) % clusters
-        world = worlds[i % len(worlds)]
-        home.add_fic("plan-rg", "plan-wi", f"plan-fic-{j:02d}", world.issuer_of(f"plan-aks-rg{i % 5}",
-                                                                                  f"plan-cluster{i:04d}"),
-                     subject(f"ns{j}", "app"))
+        issuer = worlds[i % len(worlds)].issuer_of(f"plan-aks-rg{i % 5}", f"plan-cluster{i:04d}")
+        home.add_fic("plan-rg", "plan-wi", f"plan-fic-{j:02d}", issuer, subject(f"ns{j}", "app"))
     return identity_id(SUBSCRIPTION, "plan-rg", "plan-wi")
 
 
