@@ -120,3 +120,22 @@ def plan_table(result):
                          ("ServiceAccounts", ", ".join(c.get("serviceAccounts") or [])),
                          ("Replaces", len(c.get("replaces") or [])), ("Problems", "; ".join(c.get("problems") or []))])
             for c in (result or {}).get("clusters") or [] if isinstance(c, dict)]
+
+
+def apply_table(result):
+    """migrate apply: one row per cluster and what happened there."""
+    return [OrderedDict([("Cluster", part(c.get("cluster"), "managedClusters")),
+                         ("ResourceGroup", part(c.get("cluster"), "resourceGroups")), ("Binding", c.get("binding", "")),
+                         ("Result", c.get("result", "")), ("Detail", c.get("detail", ""))])
+            for c in (result or {}).get("clusters") or [] if isinstance(c, dict)]
+
+
+def retire_table(result):
+    """migrate retire: one row per credential it looked at: deleted (and where its backup is), kept or refused."""
+    result = result or {}
+    rows = [OrderedDict([("Credential", d.get("credential", "")), ("Action", "deleted"),
+                         ("Detail", f"{d.get('serviceAccount', '')} on {part(d.get('cluster'), 'managedClusters')}; "
+                                    f"backup {d.get('backup', '')}")]) for d in result.get("deleted") or []]
+    rows += [OrderedDict([("Credential", k.get("credential", "")), ("Action", action), ("Detail", k.get("reason", ""))])
+             for action in ("refused", "kept") for k in result.get(action) or []]
+    return rows

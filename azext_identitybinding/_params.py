@@ -272,9 +272,9 @@ def _migrate_arguments(loader, group_type, cluster_type, identity_type):
                    help="Replace files in --manifests-dir that exist with other content (otherwise nothing is "
                         "written and the command fails).")
     with loader.argument_context("aks identity-binding migrate apply") as c:
-        c.argument("without_waiting", options_list=["--no-wait"], action="store_true",
-                   help="Send each binding's creation and return; wait for one with `az aks identity-binding wait "
-                        "--created`.")
+        c.argument("no_wait", options_list=["--no-wait"],
+                   help="Send each binding's creation and return without a result; stderr names each binding sent "
+                        "and its `az aks identity-binding wait --created` command.")
     with loader.argument_context("aks identity-binding migrate retire") as c:
         c.argument("cluster_name", arg_type=cluster_type, required=False,
                    help="Retire only the credentials of this cluster (needed with --kubeconfig/--context).")

@@ -6,7 +6,8 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 
 
 def load_command_table(loader, _):
-    from azext_identitybinding._format import audit_table, binding_table, check_table, plan_table, rbac_table
+    from azext_identitybinding._format import (apply_table, audit_table, binding_table, check_table, plan_table,
+                                               rbac_table, retire_table)
     from azext_identitybinding import _validators as v
     from azext_identitybinding.custom import confirm_cleanup, confirm_delete, wait_timed_out
 
@@ -34,5 +35,7 @@ def load_command_table(loader, _):
     with loader.command_group("aks identity-binding migrate") as g:
         g.custom_command("audit", "migrate_audit", table_transformer=audit_table, validator=v.validate_scope)
         g.custom_command("plan", "migrate_plan", table_transformer=plan_table, validator=v.validate_scope)
-        g.custom_command("apply", "migrate_apply", validator=v.validate_scope)
-        g.custom_command("retire", "migrate_retire", validator=v.validate_retire)
+        # --no-wait: each binding is awaited with the group's `az aks identity-binding wait --created`
+        g.custom_command("apply", "migrate_apply", supports_no_wait=True, table_transformer=apply_table,
+                         validator=v.validate_scope)
+        g.custom_command("retire", "migrate_retire", table_transformer=retire_table, validator=v.validate_retire)

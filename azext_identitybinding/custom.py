@@ -419,14 +419,20 @@ def _checked_client_id(identity, identity_id):
 
 
 def migrate_apply(cmd, managed_identity_resource_id, resource_group_name=None, subscriptions=None,
-                  all_subscriptions=False, without_waiting=False):
+                  all_subscriptions=False, no_wait=False):
     """Create the plan's missing bindings on the ready clusters; exit 1 when a cluster was skipped or failed."""
     from azure.cli.core.azclierror import AzureResponseError
     from azext_identitybinding.migrate import run
     client, reading = _migrate_reading(cmd, managed_identity_resource_id, resource_group_name, subscriptions,
                                        all_subscriptions)
-    results = run.apply(client, reading.plan, managed_identity_resource_id, no_wait=without_waiting)
+    results = run.apply(client, reading.plan, managed_identity_resource_id, no_wait=no_wait)
+    from azext_identitybinding.ids import part
     for r in results:
+        if r["result"] == "accepted":  # --no-wait: az prints no result, so say what to wait for
+            logger.warning("Sent the creation of binding '%s' on cluster '%s'; wait for it with `%s`.", r["binding"],
+                           r["cluster"], commandline.binding(
+                               "wait", part(r["cluster"], "resourceGroups"), part(r["cluster"], "managedClusters"),
+                               r["binding"], created=True, subscription=part(r["cluster"], "subscriptions")))
         if r["result"] in ("failed", "not-ready"):
             logger.warning("No binding was created on cluster '%s' (%s): %s", r["cluster"], r["result"], r["detail"])
     logger.warning("%s", run.next_steps(managed_identity_resource_id))
@@ -444,23 +450,11 @@ def migrate_retire(cmd, managed_identity_resource_id, resource_group_name=None, 
                    all_subscriptions=False, cluster_name=None, credentials=None, kubeconfig=None, context=None,
                    backup_dir=None, yes=False):
     """Delete the FICs a Succeeded binding made redundant, with proof (pods) or by name; back each up first."""
-    from azure.cli.core.azclierror import AzureResponseError, ResourceNotFoundError
+    from azure.cli.core.azclierror import AzureResponseError
     from azext_identitybinding.migrate import plan, run
     client, reading = _migrate_reading(cmd, managed_identity_resource_id, resource_group_name, subscriptions,
                                        all_subscriptions)
-    keys = None
-    if cluster_name:
-        keys = {c["id"].lower() for c in reading.plan["clusters"] if c["name"].lower() == cluster_name.lower()}
-        if not keys:
-            raise ResourceNotFoundError(f"No cluster named '{cluster_name}' has workload credentials of the identity "
-                                        "in the plan; see them with `" + commandline.migrate(
-                                            "plan", managed_identity_resource_id) + "`.")
-    if (kubeconfig or context) and keys and len(keys) > 1:
-        from azure.cli.core.azclierror import InvalidArgumentValueError
-        raise InvalidArgumentValueError(
-            f"--cluster-name '{cluster_name}' matches {len(keys)} clusters ({', '.join(sorted(keys))}), and "
-            "--kubeconfig/--context reach one of them: add -g GROUP (and --subscription ID) to name it. Nothing "
-            "was deleted.")
+    keys = _retire_clusters(reading.plan, cluster_name, managed_identity_resource_id, kubeconfig or context)
     proof = run.evidence(reading.plan, keys, kubeconfig, context) if (kubeconfig or context) else None
     chosen, kept = plan.retire_choice(reading.plan, reading.entries, credentials or (), proof, keys)
     for k in kept:
@@ -485,6 +479,23 @@ def migrate_retire(cmd, managed_identity_resource_id, resource_group_name=None, 
     else:
         _fail_if_incomplete(cmd.cli_ctx, reading.gaps, "Credentials of clusters that could not be read were kept.")
     return report
+
+
+def _retire_clusters(the_plan, cluster_name, identity_id, kube_evidence):
+    """The keys of the clusters --cluster-name selects (None: all); with kube evidence, exactly one."""
+    from azure.cli.core.azclierror import InvalidArgumentValueError, ResourceNotFoundError
+    if not cluster_name:
+        return None
+    keys = {c["id"].lower() for c in the_plan["clusters"] if c["name"].lower() == cluster_name.lower()}
+    if not keys:
+        raise ResourceNotFoundError(f"No cluster named '{cluster_name}' has workload credentials of the identity in "
+                                    f"the plan; see them with `{commandline.migrate('plan', identity_id)}`.")
+    if kube_evidence and len(keys) > 1:
+        raise InvalidArgumentValueError(
+            f"--cluster-name '{cluster_name}' matches {len(keys)} clusters ({', '.join(sorted(keys))}), and "
+            "--kubeconfig/--context reach one of them: add -g GROUP (and --subscription ID) to name it. Nothing "
+            "was deleted.")
+    return keys
 
 
 def migrate_audit(cmd, resource_group_name=None, subscriptions=None, all_subscriptions=False):

@@ -111,11 +111,10 @@ def discover_rows(client, subscriptions, resource_group=None, source=None):
     query, list_one = getattr(client, source.query, None), getattr(client, source.list_one)
     wanted = set(subscriptions)
 
-    def keep(row, sub=None):
+    def keep(row):  # a Resource Graph row of a wanted subscription (and of -g)
         rid = row.get("id")
-        found_sub = sub or part(rid, "subscriptions").lower()
         group = part(rid, "resourceGroups")
-        return (found_sub in wanted and bool(group) and
+        return (part(rid, "subscriptions").lower() in wanted and bool(group) and
                 (not resource_group or group.lower() == resource_group.lower()))
 
     if len(wanted) > 1:
@@ -157,7 +156,7 @@ def discover(client, subscriptions, resource_group=None):
     return [_ref_of(r["id"], r["subscriptionId"]) for r in rows], unreadable, how
 
 
-def _interleaved(refs):
+def interleaved(refs):
     """Round-robin over subscriptions, so that workers held by one throttled subscription leave the
     others' reads going."""
     by_sub = {}
@@ -182,7 +181,7 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None):
     unique = {}
     for ref in refs:  # each cluster once: the first spelling of its id
         unique.setdefault(cluster_key(ref), ref)
-    refs = _interleaved(list(unique.values()))
+    refs = interleaved(list(unique.values()))
     found_by_id, unreadable, done, by_cluster = {}, [], 0, {}
 
     def read(ref):
@@ -215,7 +214,8 @@ def _sleep(seconds):
     time.sleep(seconds)
 
 
-def _pacer():
+def new_pacer():
+    """The pacer of one scan: every subscription's read budget, within FLEET_TIME_LIMIT."""
     import time
     from azext_identitybinding.pacing import Pacer
     return Pacer(FLEET_TIME_LIMIT, clock=time.monotonic, sleep=_sleep)
@@ -270,7 +270,7 @@ def scan_subscriptions(client, subscription_ids, identity_id, resource_group_nam
     subscriptions, unreadable_subs = scope_subscriptions(client, subscription_ids, also)
     refs, unlisted, how = discover(client, subscriptions, resource_group_name)
     unreadable_subs += unlisted
-    pacer = _pacer()
+    pacer = new_pacer()
     result = scan(client, refs, identity_id, pacer=pacer, on_progress=progress)
     if client.progress:
         client.progress.end()

@@ -214,6 +214,13 @@ def test_apply_creates_only_the_missing_binding_on_the_ready_cluster_and_names_t
     assert r.all_played
 
 
+def test_apply_table_has_one_row_per_cluster():
+    r = az("migrate_apply", "apply", *ID, "-o", "table")
+    rows = [line.split()[:4] for line in r.out.splitlines()[2:]]
+    assert rows == [["c1", "rg1", "ib1", "exists"], ["c2", "rg2", gen_name(), "created"],
+                    ["c3", "rg2", gen_name(), "not-ready"]]
+
+
 def test_apply_again_creates_nothing():
     r = az("migrate_apply_again", "apply", *ID)
     assert writes(r) == []
@@ -225,7 +232,10 @@ def test_apply_no_wait_sends_the_put_and_does_not_poll():
     r = az("migrate_apply_no_wait", "apply", *ID, "--no-wait")
     assert [m for m, _, _ in writes(r)] == ["PUT"]
     assert not any("/operations/" in u for _, u, _ in r.requests)
-    assert {c["cluster"].rsplit("/", 1)[1]: c["result"] for c in r.json()["clusters"]}["c2"] == "accepted"
+    assert r.out == ""  # az's --no-wait prints no result; stderr says what was sent and how to wait for it
+    assert (f"wait for it with `az aks identity-binding wait -g rg2 --cluster-name c2 -n {gen_name()} --created "
+            f"--subscription {SUB}`") in r.err
+    assert "c3" in r.err and r.exit_code == 1
 
 
 def test_apply_names_a_failed_cluster_and_exits_1():
@@ -258,6 +268,14 @@ def test_retire_deletes_a_named_credential_after_backing_it_up(tmp_path):
     assert "no evidence" in kept["web-c1"] and "missing" in kept["jobs-c3"]
 
 
+def test_retire_table_says_what_happened_to_each_credential(tmp_path):
+    r = az("migrate_retire_named", "retire", *ID, "--credential", "web-c2", "--yes", "--backup-dir",
+           str(tmp_path / "b"), "-o", "table")
+    assert r.exit_code == 0, r
+    rows = [line.split()[:2] for line in r.out.splitlines()[2:]]
+    assert rows == [["web-c2", "deleted"], ["api-c1", "kept"], ["web-c1", "kept"], ["jobs-c3", "kept"]]
+
+
 def test_retire_refuses_a_credential_that_changed_since_it_was_read(tmp_path):
     r = az("migrate_retire_changed", "retire", *ID, "--credential", "web-c2", "--yes", "--backup-dir",
            str(tmp_path / "b"))
@@ -279,6 +297,24 @@ def test_retire_without_a_terminal_and_without_yes_deletes_nothing():
     r = az("migrate_retire_reads_only", "retire", *ID, "--credential", "web-c2")
     assert r.exit_code == 1, r
     assert writes(r) == [] and "Add --yes" in r.err
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_retire_asks_first_and_a_no_deletes_nothing(answer, tmp_path):
+    from unittest import mock
+    asked = []
+
+    def prompt(question, default=None):
+        asked.append(question)
+        return answer
+    with mock.patch("knack.prompting.prompt_y_n", prompt):
+        r = az("migrate_retire_named", "retire", *ID, "--credential", "web-c2", "--backup-dir", str(tmp_path / "b"))
+    assert r.exit_code == 0, r
+    assert len(asked) == 1 and "web-c2" in asked[0] and "backed up first" in asked[0]
+    assert [m for m, _, _ in writes(r)] == (["DELETE"] if answer else [])
+    assert (tmp_path / "b" / "web-c2.json").exists() is answer
+    if not answer:
+        assert "Nothing was deleted" in r.err
 
 
 def test_retire_default_backup_dir_is_a_new_dated_folder_whose_path_is_printed(tmp_path, monkeypatch):
@@ -337,6 +373,10 @@ def test_audit_over_two_subscriptions_counts_each_identity_and_sorts_by_use():
     one = rows[1]
     assert (one["replaceable"], one["clusters"], one["bindingCredential"], one["neverWorked"]) == (4, 3, True, 1)
     assert rows[0]["replaceable"] == 20 and rows[0]["clusters"] == 1
+    # one worker in playback: the FIC lists are read in the order given, round-robin over subscriptions
+    firsts = [u.split("/userAssignedIdentities/")[1].split("/")[0] for m, u, _ in r.requests
+              if "/federatedIdentityCredentials?" in u and "skiptoken" not in u]
+    assert firsts == ["identity1", "identity3", "identity2"]
 
 
 def test_audit_table_is_sorted_by_use():
@@ -354,6 +394,10 @@ def test_audit_falls_back_to_arm_and_names_an_identity_it_could_not_read():
     assert [row["name"] for row in r.json()] == ["identity2", "identity1"]
     assert "identity3" in r.err and "Incomplete answer" in r.err
     assert "Azure Resource Graph could not be used" in r.err
+    from azext_identitybinding.arm.client import CLUSTER_ISSUERS_QUERY, IDENTITIES_QUERY
+    assert [body for m, u, body in r.requests if m == "POST"] == [
+        {"query": q, "options": {"$top": 1000, "resultFormat": "objectArray"}, "subscriptions": [SUB, SUB2]}
+        for q in (IDENTITIES_QUERY, CLUSTER_ISSUERS_QUERY)]
     assert_clean(r)
 
 
@@ -533,3 +577,13 @@ def test_the_classification_and_the_plan_import_no_az(module):
                     outside.add(f"{name}: {found}")
     assert not outside, outside
     assert {"ids", "constants", "migrate.classify"} <= seen
+
+
+def test_audit_identity_rows_with_unsafe_ids_are_named_not_read():
+    from azext_identitybinding.migrate import reads
+    good = IDENTITY_ID
+    found, failed = reads._identities([  # pylint: disable=protected-access
+        {"id": good}, {"id": good.upper().replace("/SUBSCRIPTIONS/", "/subscriptions/")}, {"id": good + "/.."},
+        {"id": good.replace("identity1", "a/b")}, {"id": 7}, {"id": "x" * 10000}])
+    assert found == [good]  # the same identity in another casing is read once
+    assert len(failed) == 4 and all(len(f["identity"]) < 200 for f in failed)

@@ -65,15 +65,19 @@ def _scope(client, subscriptions):
 def read_plan(client, identity_id, subscriptions, resource_group=None):
     """A Reading for one identity over the scope; its gaps make the answer incomplete (exit 1)."""
     from azext_identitybinding.arm import BindingRef
-    subs, unreadable_subs = _scope(client, subscriptions)
-    fics, (rows, unlisted, how) = _both(lambda: client.list_fics(identity_id),
-                                        lambda: fleet.discover_rows(client, subs, resource_group, ISSUERS))
+
+    def clusters():
+        subs, unreadable_subs = _scope(client, subscriptions)
+        return (subs, unreadable_subs, *fleet.discover_rows(client, subs, resource_group, ISSUERS))
+
+    # the FICs, and (at the same time) the scope and its clusters
+    fics, (subs, unreadable_subs, rows, unlisted, how) = _both(lambda: client.list_fics(identity_id), clusters)
     unreadable_subs += unlisted
     clusters, gaps = _clusters(rows)
     entries = classify.classify(fics, clusters)
     wanted = {e.cluster.key: e.cluster for e in entries if e.kind == classify.WORKLOAD}
     refs = {c.key: BindingRef(c.subscription, c.resource_group, c.name) for c in wanted.values()}
-    pacer = fleet._pacer()  # pylint: disable=protected-access
+    pacer = fleet.new_pacer()
     scan = fleet.scan(client, list(refs.values()), None, pacer=pacer)
     unreadable = {fleet.cluster_key(BindingRef(u["subscription"], u["resourceGroup"], u["cluster"])): u["error"]
                   for u in scan.unreadable}
@@ -100,7 +104,7 @@ def read_audit(client, subscriptions, resource_group=None):
                                    {x["subscription"] for x in unlisted}]
     clusters, gaps = _clusters(cluster_rows)
     identities, failed = _identities(identity_rows)
-    pacer = fleet._pacer()  # pylint: disable=protected-access
+    pacer = fleet.new_pacer()
     rows, unread = _audit_rows(client, identities, clusters, pacer)
     failed = sorted(failed + unread, key=lambda f: f["identity"].lower())
     fleet.warn_unreadable(unreadable_subs, (), len(subs) > 1, pacer)
@@ -120,7 +124,10 @@ def _identities(rows):
             found.append(str(ids.parse_identity_id(row.get("id"))))
         except ids.IdError as ex:
             failed.append({"identity": ids.show(row.get("id"), 120), "error": f"not usable: {ex}"})
-    return list(dict.fromkeys(found)), failed
+    unique = {}
+    for identity in found:  # ids compare case-insensitively: each identity once, its first spelling
+        unique.setdefault(identity.lower(), identity)
+    return list(unique.values()), failed
 
 
 def _audit_rows(client, identities, clusters, pacer):
@@ -128,9 +135,13 @@ def _audit_rows(client, identities, clusters, pacer):
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
     from azext_identitybinding.arm.client import FLEET_WORKERS
+    from azext_identitybinding.arm import IdentityRef
     rows, failed = [], []
+    # round-robin over subscriptions (their read budgets are separate): workers held by one throttled
+    # subscription leave the others' reads going
+    ordered = [ref.identity_id for ref in fleet.interleaved([IdentityRef(i) for i in identities])]
     with ThreadPoolExecutor(max_workers=max(1, min(FLEET_WORKERS, len(identities)))) as pool:
-        futures = {pool.submit(client.list_fics, i, pacer=pacer): i for i in identities}
+        futures = {pool.submit(client.list_fics, i, pacer=pacer): i for i in ordered}
         for future in as_completed(futures):
             identity = futures[future]
             try:

@@ -1389,12 +1389,12 @@ MIGRATE_CASSETTES = {
     # FICs cannot be read (named, exit 1).
     "migrate_audit_fallback": [
         subscriptions((SUB, "Platform"), (SUB2, "Team A")),
-        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        hit("POST", GRAPH, 403, ARG_FORBIDDEN, sent=graph_sent(IDENTITIES_QUERY, [SUB, SUB2])),
         hit("GET", f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?{MSI_API}",
             200, {"value": [identity_resource(IDENTITY_ID, CLIENT_ID), identity_resource(IDENTITY2_ID, CLIENT_ID)]}),
         hit("GET", f"{ARM}/subscriptions/{SUB2}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?{MSI_API}",
             200, {"value": [identity_resource(IDENTITY3_ID, CLIENT_ID)]}),
-        hit("POST", GRAPH, 403, ARG_FORBIDDEN),
+        hit("POST", GRAPH, 403, ARG_FORBIDDEN, sent=graph_sent(CLUSTER_ISSUERS_QUERY, [SUB, SUB2])),
         mig_clusters(),
         sub_clusters(SUB2),
         *fic_pages(),
