@@ -379,6 +379,40 @@ def test_without_resource_graph_audit_and_plan_list_each_subscription(arm, az_st
     assert {r["route"] for r in seen(arm, "ibmigrate/noarg-plan") if r["method"] == "POST"} == {"arg"}
 
 
+def test_audit_under_a_tiny_read_bucket_reads_everything(arm, az_state):
+    """Each subscription's bucket holds 3 reads and refills 5 a second: the credential lists meet empty
+    buckets, and every identity must still be read (429s allowed, none left unanswered)."""
+    _, rows = world(arm, read_throttling=True, read_bucket_capacity=3, read_bucket_refill=5.0, fic_page_size=1)
+    result = run(az_state, "audit", "--all-subscriptions", "-o", "json", tag="ibmigrate/audit-bucket")
+    report = clean(result)
+    sent = seen(arm, "ibmigrate/audit-bucket")
+    report += f"\n429s: {sum(r['status'] == 429 for r in sent)} of {len(sent)}"
+    assert result.returncode == 0, report
+    out = result.json()
+    got = {r["identity"].lower(): r["used"] for r in (out["identities"] if isinstance(out, dict) else out)}
+    assert all(got[k] == v.used for k, v in rows.items()), report
+    # one credential a page: 20 reads in the busiest subscription (shared-wi's 18, identity1's and
+    # identity2's empty lists; full-wi's 20), so at least (20 - 3) / 5 s of refill
+    assert result.seconds >= (20 - 3) / 5.0, report
+
+
+def test_retire_deletes_meet_the_delete_bucket_and_still_finish(arm, az_state, tmp_path):
+    """Deletes take from their own bucket (1 token, 1 a second): the second DELETE is answered 429 with
+    Retry-After and must be sent again, not reported as failed."""
+    migration, _ = _applied(arm, az_state, "ibmigrate/bucket-apply")
+    arm.configure(write_throttling=True, delete_bucket_capacity=1, delete_bucket_refill=1.0)
+    stage = migration.cluster("aks-stage")
+    result = run(az_state, "retire", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+                 "--yes", "--backup-dir", str(tmp_path / "b"), "--credential", stage.replaces[0],
+                 "--credential", stage.replaces[1], "-o", "json", tag="ibmigrate/delete-bucket")
+    arm.configure(write_throttling=False)
+    report = clean(result)
+    deletes = [r for r in seen(arm, "ibmigrate/delete-bucket") if r["method"] == "DELETE"]
+    assert result.returncode == 0, report
+    assert [r["status"] for r in deletes].count(429) >= 1 and [r["status"] for r in deletes].count(200) == 2, report
+    assert not set(stage.replaces[:2]) & set(fics_now(arm)), report
+
+
 # -- hostile values from the service, and unusable directories --------------------------------------
 
 HOSTILE_NAMES = ["../../../etc/passwd", "a/b", "..", "x" * 10000, "name%2F..", "back\\slash"]
