@@ -12,6 +12,8 @@ audit: Resource Graph's identities (all pages) and, at the same time, its cluste
        all of them), then the read is sent again; a read that still fails after 20 tries is failed.
 plan:  one Resource Graph query of the clusters with their issuer (all pages) and, at the same time,
        the identity's credential list (all pages).
+plan-bindings: plan, then the identity bindings of the clusters whose issuer a credential names, all at
+       once (what plan also needs to say whether a binding exists: for the benchmark's information).
 Its time runs from its own start (interpreter and imports included) to its last answer: the floor a
 client process can reach, which the benchmark compares `az` with.
 """
@@ -29,6 +31,7 @@ import requests  # noqa: E402
 
 ARG_API = "2022-10-01"
 MI_API = "2024-11-30"
+BINDINGS_API = "2026-06-01"
 IDENTITIES = ("resources | where type =~ 'microsoft.managedidentity/userassignedidentities' "
               "| project id | order by id asc")
 CLUSTERS = ("resources | where type =~ 'microsoft.containerservice/managedclusters' "
@@ -113,12 +116,20 @@ class Bare:
                 "failed": sum(1 for f in found if f is None),
                 "credentials": sum(len(f) for f in found if f is not None)}
 
-    def plan(self):
+    def plan(self, bindings=False):
         with ThreadPoolExecutor(max_workers=2) as pool:
             clusters, fics = pool.submit(self.graph, CLUSTERS), pool.submit(self.fics, self.spec["identity"])
             clusters, fics = clusters.result(), fics.result()
-        return {"identities": 1, "clusters": len(clusters), "failed": int(fics is None),
-                "credentials": len(fics or [])}
+        failed = int(fics is None)
+        if bindings and fics:
+            issuers = {f["properties"]["issuer"] for f in fics}
+            wanted = [c["id"] for c in clusters if c["issuer"] in issuers]
+            with ThreadPoolExecutor(max_workers=max(1, min(len(wanted), self.spec.get("workers", 32)))) as pool:
+                answers = list(pool.map(lambda cid: self.send(
+                    "GET", f"{self.spec['url']}{cid}/identityBindings?api-version={BINDINGS_API}",
+                    cid.split("/")[2].lower()), wanted))
+            failed += sum(1 for a in answers if a.status_code != 200)
+        return {"identities": 1, "clusters": len(clusters), "failed": failed, "credentials": len(fics or [])}
 
 
 def interleave(identities):
@@ -136,7 +147,7 @@ def interleave(identities):
 def main():
     spec = json.load(sys.stdin)
     bare = Bare(spec)
-    result = bare.audit() if spec["mode"] == "audit" else bare.plan()
+    result = bare.audit() if spec["mode"] == "audit" else bare.plan(bindings=spec["mode"] == "plan-bindings")
     result.update(seconds=time.perf_counter() - STARTED, requests=bare.requests, throttled=bare.throttled)
     print(json.dumps(result))
     return 0
