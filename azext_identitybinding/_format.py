@@ -107,6 +107,7 @@ def audit_table(result):
                          ("Used", f"{r.get('used', '')}/{r.get('limit', '')}"), ("Status", r.get("status", "")),
                          ("Replaceable", r.get("replaceable", "")), ("Clusters", r.get("clusters", "")),
                          ("BindingFic", "yes" if r.get("bindingCredential") else "no"),
+                         ("Bindings", "-" if r.get("bindings") is None else r.get("bindings")),
                          ("NeverWorked", r.get("neverWorked", "")), ("Subscription", r.get("subscription", ""))])
             for r in result or [] if isinstance(r, dict)]
 

@@ -317,7 +317,8 @@ short-summary: The federated credential budget of every user-assigned identity i
 long-summary: |
     One row per identity: credentials used of 20, how many are AKS workload credentials a
     binding would replace and on how many clusters, whether its 'aks-identity-binding'
-    credential exists (a binding uses it), credentials that never worked (issuer equal to a
+    credential exists (a binding uses it; with --count-bindings, how many bindings of it exist
+    on the clusters in scope), credentials that never worked (issuer equal to a
     cluster's but for a trailing '/' or case), and a status: full (20), near-full (16 or
     more), ok. Identities and clusters are found with Azure Resource Graph over several
     subscriptions (each subscription's ARM list when it cannot be used). Exit code 1 when an
@@ -327,6 +328,8 @@ examples:
     text: az aks identity-binding migrate audit -o table
   - name: Every subscription this login can see; only identities that are full or nearly.
     text: az aks identity-binding migrate audit --all-subscriptions --query "[?status!='ok']"
+  - name: Two subscriptions, counting each identity's bindings too (reads every cluster's bindings).
+    text: az aks identity-binding migrate audit --subscription 00000000-0000-0000-0000-000000000000 11111111-1111-1111-1111-111111111111 --count-bindings -o table
 """
 
 HELP["aks identity-binding migrate plan"] = f"""

@@ -264,6 +264,11 @@ def _migrate_arguments(loader, group_type, cluster_type, identity_type):
                         "Subscriptions it cannot see cannot be searched.")
         c.argument("managed_identity_resource_id", arg_type=identity_type,
                    help="Resource ID of the user-assigned identity whose federated credentials move to bindings.")
+    with loader.argument_context("aks identity-binding migrate audit") as c:
+        c.argument("count_bindings", options_list=["--count-bindings"], action="store_true",
+                   help="Also read the bindings of every cluster in scope (one more read per cluster) and count "
+                        "each identity's bindings. Without it, bindings is null; bindingCredential says whether "
+                        "the identity has the credential that bindings use.")
     with loader.argument_context("aks identity-binding migrate plan") as c:
         c.argument("manifests_dir", options_list=["--manifests-dir"], type=v.output_dir,
                    help="Write each cluster's RBAC (what generate-rbac emits for its service accounts) and the "
@@ -274,7 +279,7 @@ def _migrate_arguments(loader, group_type, cluster_type, identity_type):
     with loader.argument_context("aks identity-binding migrate apply") as c:
         c.argument("no_wait", options_list=["--no-wait"],
                    help="Send each binding's creation and return without a result; stderr names each binding sent "
-                        "and its `az aks identity-binding wait --created` command.")
+                        "and the `wait --created` command that waits for it.")
     with loader.argument_context("aks identity-binding migrate retire") as c:
         c.argument("cluster_name", arg_type=cluster_type, required=False,
                    help="Retire only the credentials of this cluster (needed with --kubeconfig/--context).")

@@ -439,11 +439,28 @@ def output_dir(value):
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise ArgumentTypeError(f"{path!r} is a file, not a directory.")
-        if not os.access(path, os.W_OK | os.X_OK):
+        if not _can_write_in(path):
             raise ArgumentTypeError(f"the directory {path!r} is not writable.")
         return path
     parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+    if os.path.islink(parent):
+        raise ArgumentTypeError(f"{path!r} would be created in {parent!r}, a symbolic link; give a path in a real "
+                                "directory.")
+    if not os.path.isdir(parent) or not _can_write_in(parent):
         raise ArgumentTypeError(f"{path!r} does not exist and cannot be created: its parent {parent!r} is not a "
                                 "writable directory.")
     return path
+
+
+def _can_write_in(directory):
+    """Whether a file can be created in `directory`: tried (and removed at once), since permission bits
+    say nothing for root, a read-only mount or an ACL."""
+    import os
+    import tempfile
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".ib-probe-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True

@@ -35,7 +35,7 @@ def load_command_table(loader, _):
     with loader.command_group("aks identity-binding migrate") as g:
         g.custom_command("audit", "migrate_audit", table_transformer=audit_table, validator=v.validate_scope)
         g.custom_command("plan", "migrate_plan", table_transformer=plan_table, validator=v.validate_scope)
-        # --no-wait: each binding is awaited with the group's `az aks identity-binding wait --created`
+        # --no-wait: each binding is awaited with the parent group's `wait --created`
         g.custom_command("apply", "migrate_apply", supports_no_wait=True, table_transformer=apply_table,
                          validator=v.validate_scope)
         g.custom_command("retire", "migrate_retire", table_transformer=retire_table, validator=v.validate_retire)

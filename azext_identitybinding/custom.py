@@ -401,6 +401,8 @@ def migrate_plan(cmd, managed_identity_resource_id, resource_group_name=None, su
     if manifests_dir and reading.plan["clusters"]:
         client_id = _checked_client_id(client.get_identity(managed_identity_resource_id), managed_identity_resource_id)
         reading.plan["manifests"] = run.write_manifests(reading.plan, client_id, manifests_dir, overwrite)
+    elif manifests_dir:
+        logger.warning("No cluster in scope has workload credentials of the identity, so no manifest was written.")
     logger.warning("Federated credentials of the identity: %s.", reading.plan["summary"])
     _fail_if_incomplete(cmd.cli_ctx, reading.gaps, "The plan may miss clusters or bindings.")
     return reading.plan
@@ -498,11 +500,11 @@ def _retire_clusters(the_plan, cluster_name, identity_id, kube_evidence):
     return keys
 
 
-def migrate_audit(cmd, resource_group_name=None, subscriptions=None, all_subscriptions=False):
+def migrate_audit(cmd, resource_group_name=None, subscriptions=None, all_subscriptions=False, count_bindings=False):
     """The FIC budget of every user-assigned identity in scope, fullest first."""
     from azext_identitybinding._client_factory import cf_arm
     from azext_identitybinding.migrate import reads
     scope = None if all_subscriptions else list(subscriptions or [])
-    rows, _, gaps = reads.read_audit(cf_arm(cmd.cli_ctx), scope, resource_group_name)
+    rows, _, gaps = reads.read_audit(cf_arm(cmd.cli_ctx), scope, resource_group_name, count_bindings)
     _fail_if_incomplete(cmd.cli_ctx, gaps, "Identities that could not be read are not in the list.")
     return rows

@@ -10,6 +10,8 @@ the identity (ib1); c4 has no FIC of it, so its bindings are never read.
 import json
 import os
 import stat
+from contextlib import ExitStack
+from unittest import mock
 
 import pytest
 import yaml
@@ -191,13 +193,23 @@ def test_manifests_dir_that_is_a_file_a_symlink_or_unwritable_is_refused_before_
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    cases = [(a_file, "is a file"), (link, "symbolic link"), (tmp_path / "missing" / "deeper", "cannot be created")]
-    if os.geteuid() != 0:  # root writes anywhere
-        cases.append((locked, "not writable"))
-    for path, message in cases:
-        r = az("no_requests", "plan", *ID, "--manifests-dir", str(path))
-        assert r.exit_code == 2 and message in r.err and r.requests == [], (path, r)
+    cases = [(a_file, "is a file"), (link, "symbolic link"), (tmp_path / "missing" / "deeper", "cannot be created"),
+             (locked, "not writable"), (locked / "new", "cannot be created"), (link / "new", "symbolic link")]
+    with ExitStack() as stack:
+        if os.geteuid() == 0:  # root writes through permission bits: make the locked directory refuse files
+            import tempfile
+            real = tempfile.mkstemp
+
+            def mkstemp(*args, **kwargs):
+                if str(kwargs.get("dir")) == str(locked):
+                    raise PermissionError(13, "Permission denied")
+                return real(*args, **kwargs)
+            stack.enter_context(mock.patch("tempfile.mkstemp", mkstemp))
+        for path, message in cases:
+            r = az("no_requests", "plan", *ID, "--manifests-dir", str(path))
+            assert r.exit_code == 2 and message in r.err and r.requests == [], (path, r)
     assert a_file.read_text() == "x" and os.listdir(locked) == []
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".ib-probe-")]
 
 
 # -- apply -------------------------------------------------------------------------------------------
@@ -301,7 +313,6 @@ def test_retire_without_a_terminal_and_without_yes_deletes_nothing():
 
 @pytest.mark.parametrize("answer", [True, False])
 def test_retire_asks_first_and_a_no_deletes_nothing(answer, tmp_path):
-    from unittest import mock
     asked = []
 
     def prompt(question, default=None):
@@ -377,6 +388,18 @@ def test_audit_over_two_subscriptions_counts_each_identity_and_sorts_by_use():
     firsts = [u.split("/userAssignedIdentities/")[1].split("/")[0] for m, u, _ in r.requests
               if "/federatedIdentityCredentials?" in u and "skiptoken" not in u]
     assert firsts == ["identity1", "identity3", "identity2"]
+
+
+def test_audit_counts_bindings_only_when_asked():
+    r = az("migrate_audit", "audit", "--subscription", SUB, SUB2)
+    assert {row["bindings"] for row in r.json()} == {None}
+    assert not any("/identityBindings" in u for _, u, _ in r.requests)  # no cluster's bindings read
+    r = az("migrate_audit_bindings", "audit", "--subscription", SUB, SUB2, "--count-bindings")
+    assert r.exit_code == 0, r
+    assert {row["name"]: row["bindings"] for row in r.json()} == {"identity1": 2, "identity2": 1, "identity3": 0}
+    assert bindings_read(r) == ["c1", "c2", "c3"] and r.all_played
+    table = az("migrate_audit_bindings", "audit", "--subscription", SUB, SUB2, "--count-bindings", "-o", "table")
+    assert "Bindings" in table.out.splitlines()[0]
 
 
 def test_audit_table_is_sorted_by_use():
@@ -587,3 +610,47 @@ def test_audit_identity_rows_with_unsafe_ids_are_named_not_read():
         {"id": good.replace("identity1", "a/b")}, {"id": 7}, {"id": "x" * 10000}])
     assert found == [good]  # the same identity in another casing is read once
     assert len(failed) == 4 and all(len(f["identity"]) < 200 for f in failed)
+
+
+class _CountingClient:
+    """A stand-in ArmClient for read_plan at scale: 2,000 clusters in 10 subscriptions, 20 FICs on 4 of them."""
+
+    def __init__(self):
+        self.subscription_id = SUB
+        self.progress = None
+        self.calls = []
+        self.subs = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(10)]
+        self.rows = [{"id": cluster_id(f"rg{i % 7}", f"c{i}", self.subs[i % 10]), "issuer": f"{I1[:-2]}{i:04d}/",
+                      "oidcIssuerEnabled": True, "workloadIdentityEnabled": True} for i in range(2000)]
+
+    def list_subscriptions(self):
+        self.calls.append("subscriptions")
+        return [{"subscriptionId": s, "displayName": s, "state": "Enabled"} for s in self.subs]
+
+    def query_cluster_issuers(self, subscriptions):
+        self.calls.append("graph")
+        return self.rows
+
+    def list_fics(self, identity_id):
+        self.calls.append("fics")
+        return [_fic(f"wl-{n:02d}", issuer=self.rows[(n % 4) * 500]["issuer"],
+                     subject=f"system:serviceaccount:team:sa{n}") for n in range(20)]
+
+    def list_bindings(self, ref, pacer=None):
+        self.calls.append(f"bindings {ref.cluster}")
+        return []
+
+    def list_clusters(self, subscription, resource_group=None):  # the fallback: not needed here
+        self.calls.append(f"clusters {subscription}")
+        return []
+
+
+def test_plan_over_2000_clusters_reads_one_query_the_fics_and_only_the_bindings_it_needs():
+    from azext_identitybinding.migrate import reads
+    client = _CountingClient()
+    reading = reads.read_plan(client, IDENTITY_ID, None)
+    assert sorted(client.calls) == sorted(["subscriptions", "graph", "fics", "bindings c0", "bindings c500",
+                                           "bindings c1000", "bindings c1500"])
+    assert reading.plan["credentials"] == {"used": 20, "limit": 20, "afterMigration": 1}
+    assert [len(c["replaces"]) for c in reading.plan["clusters"]] == [5, 5, 5, 5]
+    assert reading.gaps == []

@@ -117,8 +117,24 @@ def status(used):
     return "full" if used >= FIC_LIMIT else "near-full" if used >= NEAR_FULL else "ok"
 
 
-def audit_row(identity, entries):
-    """One identity's FIC budget: `identity` is its checked id; entries from classify()."""
+def _norm_id(resource_id):
+    return "/".join(p for p in resource_id.lower().split("/") if p) if isinstance(resource_id, str) else ""
+
+
+def count_bindings(bindings):
+    """{normalised identity id: how many of `bindings` (ARM resources, any identity) bind it}."""
+    counts = {}
+    for b in bindings:
+        if isinstance(b, dict):
+            key = _norm_id(_identity_of(b))
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def audit_row(identity, entries, binding_counts=None):
+    """One identity's FIC budget: `identity` is its checked id; entries from classify(); `binding_counts`
+    from count_bindings() when every cluster's bindings were read (else the row's bindings is None)."""
     used = len(entries)
     workload = [e for e in entries if e.kind == WORKLOAD]
     return {"identity": identity, "name": ids.part(identity, "userAssignedIdentities"),
@@ -128,7 +144,8 @@ def audit_row(identity, entries):
             "clusters": len({e.cluster.key for e in workload}),
             "bindingCredential": any(e.kind == BINDING for e in entries),
             "neverWorked": sum(e.kind == NEVER_WORKED for e in entries),
-            "unusable": sum(e.kind == UNUSABLE for e in entries), "status": status(used)}
+            "unusable": sum(e.kind == UNUSABLE for e in entries), "status": status(used),
+            "bindings": None if binding_counts is None else binding_counts.get(_norm_id(identity), 0)}
 
 
 # -- manifests -----------------------------------------------------------------------------------

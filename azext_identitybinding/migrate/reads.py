@@ -66,12 +66,13 @@ def read_plan(client, identity_id, subscriptions, resource_group=None):
     """A Reading for one identity over the scope; its gaps make the answer incomplete (exit 1)."""
     from azext_identitybinding.arm import BindingRef
 
-    def clusters():
+    def scope_and_clusters():
         subs, unreadable_subs = _scope(client, subscriptions)
         return (subs, unreadable_subs, *fleet.discover_rows(client, subs, resource_group, ISSUERS))
 
     # the FICs, and (at the same time) the scope and its clusters
-    fics, (subs, unreadable_subs, rows, unlisted, how) = _both(lambda: client.list_fics(identity_id), clusters)
+    fics, (subs, unreadable_subs, rows, unlisted, how) = _both(lambda: client.list_fics(identity_id),
+                                                               scope_and_clusters)
     unreadable_subs += unlisted
     clusters, gaps = _clusters(rows)
     entries = classify.classify(fics, clusters)
@@ -94,8 +95,9 @@ def read_plan(client, identity_id, subscriptions, resource_group=None):
     return Reading(the_plan, entries, gaps)
 
 
-def read_audit(client, subscriptions, resource_group=None):
-    """(rows, [{"identity", "error"}] not read, gaps) over the scope, rows sorted by FICs used."""
+def read_audit(client, subscriptions, resource_group=None, count_bindings=False):
+    """(rows, [{"identity", "error"}] not read, gaps) over the scope, rows sorted by FICs used. With
+    count_bindings, the bindings of every cluster in scope are read too (one more paced read per cluster)."""
     subs, unreadable_subs = _scope(client, subscriptions)
     (identity_rows, unlisted, _), (cluster_rows, unlisted_clusters, _) = _both(
         lambda: fleet.discover_rows(client, subs, resource_group, IDENTITIES),
@@ -105,9 +107,16 @@ def read_audit(client, subscriptions, resource_group=None):
     clusters, gaps = _clusters(cluster_rows)
     identities, failed = _identities(identity_rows)
     pacer = fleet.new_pacer()
-    rows, unread = _audit_rows(client, identities, clusters, pacer)
+    counts, unreadable_clusters = None, []
+    if count_bindings:
+        from azext_identitybinding.arm import BindingRef
+        scan = fleet.scan(client, [BindingRef(c.subscription, c.resource_group, c.name) for c in clusters], None,
+                          pacer=pacer)
+        counts, unreadable_clusters = plan.count_bindings(scan.bindings), scan.unreadable
+        gaps += [f"the bindings of cluster '{u['cluster']}' could not be read" for u in unreadable_clusters]
+    rows, unread = _audit_rows(client, identities, clusters, pacer, counts)
     failed = sorted(failed + unread, key=lambda f: f["identity"].lower())
-    fleet.warn_unreadable(unreadable_subs, (), len(subs) > 1, pacer)
+    fleet.warn_unreadable(unreadable_subs, unreadable_clusters, len(subs) > 1, pacer)
     for item in failed:
         logger.warning("Could not read the federated credentials of identity %s: %s", item["identity"], item["error"])
     gaps += [f"subscription '{u['subscription']}' could not be scanned" for u in unreadable_subs]
@@ -130,7 +139,7 @@ def _identities(rows):
     return list(unique.values()), failed
 
 
-def _audit_rows(client, identities, clusters, pacer):
+def _audit_rows(client, identities, clusters, pacer, counts=None):
     """Each identity's FICs, read concurrently and paced: (audit rows by use, [{"identity", "error"}])."""
     from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import AzureError
@@ -145,7 +154,7 @@ def _audit_rows(client, identities, clusters, pacer):
         for future in as_completed(futures):
             identity = futures[future]
             try:
-                rows.append(plan.audit_row(identity, classify.classify(future.result(), clusters)))
+                rows.append(plan.audit_row(identity, classify.classify(future.result(), clusters), counts))
             except (AzCLIError, AzureError) as ex:
                 failed.append({"identity": identity, "error": str(ex)})
     rows.sort(key=lambda r: (-r["used"], r["identity"].lower()))

@@ -64,7 +64,7 @@ def write_files(directory, contents, overwrite):
     return outcome
 
 
-def manifest_text(cluster_plan, client_id):
+def manifest_text(cluster_plan, client_id, identity_id):
     """The file of one cluster: how to use it (comments), then the RBAC List exactly as `generate-rbac
     -o yaml` prints it for the same service accounts."""
     import yaml
@@ -74,12 +74,13 @@ def manifest_text(cluster_plan, client_id):
             "# 2. Move each workload once its app uses WorkloadIdentityCredential with the token proxy (see",
             "#    docs/migration.md); replace WORKLOAD with its KIND/NAME, e.g. deployment/web:"]
     head += [f"#    {line}" for line in patches]
-    head.append("# 3. When its pods run in identity-binding mode: az aks identity-binding migrate retire")
+    head.append(f"# 3. When its pods run in identity-binding mode: {commandline.migrate('retire', identity_id)}")
     return "\n".join(head) + "\n" + yaml.safe_dump(document, default_flow_style=False, allow_unicode=True)
 
 
 def write_manifests(the_plan, client_id, directory, overwrite):
-    contents = {plan.manifest_file_name(c["id"]): manifest_text(c, client_id) for c in the_plan["clusters"]}
+    contents = {plan.manifest_file_name(c["id"]): manifest_text(c, client_id, the_plan["identity"])
+                for c in the_plan["clusters"]}
     outcome = write_files(directory, contents, overwrite)
     return [{"cluster": c["id"], "file": os.path.join(directory, plan.manifest_file_name(c["id"])),
              "result": outcome[plan.manifest_file_name(c["id"])]} for c in the_plan["clusters"]]

@@ -1385,6 +1385,19 @@ MIGRATE_CASSETTES = {
         fics_of(IDENTITY3_ID, [fic("gh", "https://token.actions.githubusercontent.com", "repo:contoso/app:ref:main",
                                    identity=IDENTITY3_ID)]),
     ],
+    # --count-bindings: the same, then every cluster's bindings (ib1 of identity1 and one of identity2 on
+    # c1, identity1's on c2)
+    "migrate_audit_bindings": [
+        subscriptions((SUB, "Platform"), (SUB2, "Team A")),
+        graph_query(IDENTITIES_QUERY, [SUB, SUB2],
+                    [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID), identity_row(IDENTITY3_ID)]),
+        graph_query(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
+            issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False)]),
+        *mig_bindings(c2=C2_BOUND),
+        *fic_pages(),
+        fics_of(IDENTITY2_ID, FULL_FICS),
+        fics_of(IDENTITY3_ID, []),
+    ],
     # Resource Graph forbidden: each subscription's identities, then clusters, from ARM; one identity's
     # FICs cannot be read (named, exit 1).
     "migrate_audit_fallback": [
