@@ -337,6 +337,19 @@ def test_audit_over_three_subscriptions(arm, az_state):
     assert changes(sent) == []
     lists = {r["path"].lower() for r in sent if r["route"] == "fics" and r["status"] == 200}
     assert len(lists) == len(got), "each identity's credentials read once"
+    assert not [r for r in sent if r["route"] == "bindings"], "no cluster's bindings read without --count-bindings"
+    assert all(r["bindings"] is None for r in got.values()), report
+
+    # --count-bindings: every cluster's bindings read once, each identity's counted
+    result = run(az_state, "audit", "--all-subscriptions", "--count-bindings", "-o", "json", tag="ibmigrate/count")
+    report = clean(result)
+    assert result.returncode == 0, report
+    out = result.json()
+    got = {r["identity"].lower(): r for r in (out["identities"] if isinstance(out, dict) else out)}
+    assert all(got[k]["bindings"] == v.bindings for k, v in rows.items()), report
+    clusters = sum(len(w.clusters) for w in arm.cloud.worlds.values())
+    read = [r for r in seen(arm, "ibmigrate/count") if r["route"] == "bindings"]
+    assert len({r["path"].lower() for r in read if r["status"] == 200}) == clusters == len(read), report
 
 
 def test_audit_of_two_named_subscriptions_and_table(arm, az_state):
