@@ -315,3 +315,31 @@ def test_admin_seed_builds_the_benchmark_worlds(arm):
     arm.reset(seed=False)
     answer = arm.admin("POST", "/_standin/seed", {"plan_scale": {"clusters": 100, "fics": 20, "subscriptions": 2}})
     assert answer.body["clusters"] == 100 and answer.body["identity"].endswith("/plan-wi")
+
+
+@pytest.mark.parametrize("name", ["CLUSTERS_QUERY", "CLUSTER_ISSUERS_QUERY", "IDENTITIES_QUERY"])
+def test_the_extensions_own_queries_are_answered(name):
+    """The stand-in reads exactly what arm/client.py sends (not a look-alike), with the values a client
+    needs: the issuer as the cluster reports it, readiness as booleans, each identity's client id."""
+    from azext_identitybinding.arm import client
+    query = getattr(client, name, None)
+    if query is None:
+        pytest.skip(f"arm/client.py has no {name} on this branch")
+    cloud = Cloud()
+    migration, rows = scenarios.seed_audit(cloud, not_ready="aks-tools")
+    from standin.arg_routes import cluster_row, identity_row
+    parsed = parse_query(query)
+    if parsed.type == "microsoft.managedidentity/userassignedidentities":
+        out = parsed.run([identity_row(w, i) for w, i in cloud.identities()])
+        assert {r["id"].lower() for r in out} == set(rows)
+        assert all(r.get("clientId", "x") for r in out)
+        return
+    out = parsed.run([cluster_row(w, c) for w, c in cloud.clusters()])
+    assert len(out) == 6 and [r["id"] for r in out] == sorted((r["id"] for r in out), key=str.lower)
+    if "issuer" in parsed.names:
+        by_name = {r["name"]: r for r in out}
+        for cluster in migration.clusters:
+            assert by_name[cluster.name]["issuer"] == cluster.issuer
+        tools = by_name["aks-tools"]
+        assert tools["vnetIntegration"] is True and tools["workloadIdentityEnabled"] is True
+        assert tools["oidcIssuerEnabled"] is True
