@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py [--runs 10] [--latency-ms 50] [--out bench/results.md]
     (or: bash scripts/bench.sh ...)
     .venv/bin/python bench/run.py --suite tenant ...   the tenant-scale suite: see bench/tenant.py
+    .venv/bin/python bench/run.py --suite migrate ...  `migrate audit`/`plan` against a bare client: bench/migrate.py
 
 Each suite writes its own section of results.md (between <!-- begin NAME --> / <!-- end NAME -->
 markers) and leaves the other's as it is.
@@ -458,14 +459,18 @@ def page_note(args):
 
 def main(argv=None):
     suite = argparse.ArgumentParser(add_help=False)
-    suite.add_argument("--suite", choices=("classic", "tenant"), default="classic")
+    suite.add_argument("--suite", choices=("classic", "tenant", "migrate"), default="classic")
     chosen, rest = suite.parse_known_args(argv)
     if chosen.suite == "tenant":
         import tenant  # bench/tenant.py  pylint: disable=import-outside-toplevel
         return tenant.main(rest)
+    if chosen.suite == "migrate":
+        import migrate  # bench/migrate.py  pylint: disable=import-outside-toplevel
+        return migrate.main(rest)
     argv = rest
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     epilog="--suite tenant: the tenant-scale suite (bench/tenant.py --help)")
+                                     epilog="--suite tenant: the tenant-scale suite (bench/tenant.py --help); "
+                                            "--suite migrate: migrate audit/plan (bench/migrate.py --help)")
     parser.add_argument("--runs", type=int, default=10, help="measured runs per command and side (>= 10)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="added by the stand-in to every request")
     parser.add_argument("--lro-duration", type=float, default=0.5, help="seconds until an operation ends")

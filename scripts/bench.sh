@@ -11,6 +11,10 @@
 # bucket, 2,000 over 20 subscriptions, and 100 ... 10,000 clusters against today's per-subscription
 # scan, built from an older commit), about 15 minutes on 2 cores; it also draws bench/fleet-scaling.png
 # with matplotlib from its own pinned venv, .venv-bench (made here; never .venv).
+#
+# --suite migrate: `migrate audit` of 1,000 identities x 10 credentials over 10 subscriptions and
+# `migrate plan` over 2,000 clusters, each against the bare client's floor (bench/migrate.py,
+# bench/bare.py), about 4 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null

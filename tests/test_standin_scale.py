@@ -116,8 +116,8 @@ def test_the_arg_quota_is_a_window_per_user():
     "resources | where type =~ 'Microsoft.ContainerService/managedClusters' | project id | order by id asc",
 ])
 def test_the_cluster_query_is_matched_loosely(query):
-    columns, _ = parse_query(query)
-    assert columns is None or "id" in columns
+    parsed = parse_query(query)
+    assert parsed.type == "microsoft.containerservice/managedclusters" and "id" in parsed.names
 
 
 @pytest.mark.parametrize("query", [

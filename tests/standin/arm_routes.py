@@ -22,6 +22,9 @@ BINDINGS_API_VERSIONS = frozenset([
 OLDER_CLUSTERS_API_VERSIONS = ("2025-10-01", "2026-01-01", "2026-02-01", "2026-03-01")
 OPERATION_API_VERSION = "2016-03-30"
 _API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+# Federated identity credentials (arm-api.md §6): the name pattern, and at most 20 per identity.
+_FIC_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$")
+FIC_LIMIT = 20
 
 
 class ArmRoutes:
@@ -79,8 +82,9 @@ class ArmRoutes:
             raise ArmError(400, "InvalidApiVersionParameter",
                            f"The api-version '{query['api-version']}' is invalid.")
 
-    def _page(self, items, query, path):
-        """One page of `items` and the nextLink to the rest (ARM style, $skipToken)."""
+    def _page(self, items, query, path, size=None):
+        """One page of `items` and the nextLink to the rest (ARM style, $skipToken). The page holds
+        `$top` items if the client asked, else `size` (a route's own), else settings.page_size."""
         token = query.get("$skipToken") or query.get("$skiptoken")
         try:
             start = int(base64.b64decode(token).decode()) if token else 0
@@ -89,7 +93,7 @@ class ArmRoutes:
         if "$top" in query:
             size = max(1, int(query["$top"]))
         else:
-            size = max(1, int(self.settings.page_size))
+            size = max(1, int(size or self.settings.page_size))
         page = {"value": [copy.deepcopy(i) for i in items[start:start + size]]}
         if start + size < len(items):
             skip = quote(base64.b64encode(str(start + size).encode()).decode(), safe="")
@@ -275,23 +279,83 @@ class ArmRoutes:
         world, key = self._identity_key(*args)
         return _Response(200, copy.deepcopy(world.identities[key]))
 
+    def _do_identities(self, method, args, query, body, fault):
+        """UserAssignedIdentities_ListByResourceGroup (paged)."""
+        self._only(method, "GET")
+        self._check_api_version(query)
+        sub, rg = args
+        world = self._check_group(sub, rg)
+        items = [i for (g, _), i in sorted(world.identities.items()) if g == rg.lower()]
+        return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_MI}/"
+                                        "userAssignedIdentities")
+
+    def _do_identities_sub(self, method, args, query, body, fault):
+        """UserAssignedIdentities_ListBySubscription (paged)."""
+        self._only(method, "GET")
+        self._check_api_version(query)
+        (sub,) = args
+        world = self._check_subscription(sub)
+        items = [i for _, i in sorted(world.identities.items())]
+        return self._page(items, query, f"/subscriptions/{sub}/providers/{_MI}/userAssignedIdentities")
+
     def _do_fics(self, method, args, query, body, fault):
+        """FederatedIdentityCredentials_List: paged by nextLink with $skipToken (page size:
+        settings.fic_page_size, else page_size; `$top` when the client sends it)."""
         self._only(method, "GET")
         self._check_api_version(query)
         sub, rg, name = args
         world, key = self._identity_key(sub, rg, name)
         items = [f for _, f in sorted(world.fics[key].items())]
-        return self._page(items, query, f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_MI}/"
-                                        f"userAssignedIdentities/{name}/federatedIdentityCredentials")
+        return self._page(items, query, self._fics_path(sub, rg, name), size=self.settings.fic_page_size)
+
+    @staticmethod
+    def _fics_path(sub, rg, name):
+        return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{_MI}/userAssignedIdentities/{name}/" \
+               "federatedIdentityCredentials"
 
     def _do_fic(self, method, args, query, body, fault):
-        self._only(method, "GET", "DELETE")
+        """FederatedIdentityCredentials_Get / _CreateOrUpdate / _Delete: all synchronous (arm-api.md §6)."""
+        self._only(method, "GET", "PUT", "DELETE")
         self._check_api_version(query)
         sub, rg, identity, name = args
         world, key = self._identity_key(sub, rg, identity)
         fics = world.fics[key]
         if method == "DELETE":  # synchronous: 200 if it existed, 204 if not
             return _Response(200 if fics.pop(name.lower(), None) else 204)
+        if method == "PUT":
+            return self._put_fic(world, rg, identity, name, fics, body)
         if name.lower() not in fics:
             raise ArmError(404, "NotFound", f"Federated identity credential '{name}' was not found.")
         return _Response(200, copy.deepcopy(fics[name.lower()]))
+
+    def _put_fic(self, world, rg, identity, name, fics, body):
+        """Create (201) or replace (200) a credential, with the service's checks: the name pattern,
+        issuer/subject/audiences present (stable api-versions), one audience, at most FIC_LIMIT per
+        identity, issuer+subject unique. (The error codes and wording of the last three are not
+        documented: arm-api.md §6 gives the rules only; these are the stand-in's.)"""
+        if not _FIC_NAME.match(name):
+            raise ArmError(400, "InvalidResourceName", f"The resource name '{name[:200]}' is invalid. It must match "
+                                                       f"'{_FIC_NAME.pattern}'.")
+        props = body.get("properties") if isinstance(body, dict) else None
+        if not isinstance(props, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                                                         "deserialized: 'properties' must be an object.")
+        issuer, subject, audiences = props.get("issuer"), props.get("subject"), props.get("audiences")
+        for field, value in (("issuer", issuer), ("subject", subject)):
+            if not isinstance(value, str) or not value:
+                raise ArmError(400, "BadRequest", f"Required property '{field}' is missing or not a string.")
+        if not issuer.startswith("https://") or len(issuer) > 600:
+            raise ArmError(400, "BadRequest", "The issuer must be an https URL of at most 600 characters.")
+        if not (isinstance(audiences, list) and len(audiences) == 1 and isinstance(audiences[0], str)):
+            raise ArmError(400, "BadRequest", "Exactly one audience is supported in 'audiences'.")
+        existing = fics.get(name.lower())
+        for other_name, other in fics.items():
+            if other_name != name.lower() and (other["properties"]["issuer"], other["properties"]["subject"]) == \
+                    (issuer, subject):
+                raise ArmError(409, "Conflict", f"A federated identity credential with the same issuer and subject "
+                                                f"already exists: '{other['name']}'.")
+        if existing is None and len(fics) >= FIC_LIMIT:
+            raise ArmError(400, "BadRequest", f"The user-assigned identity '{identity}' already has the maximum "
+                                              f"of {FIC_LIMIT} federated identity credentials.")
+        stored = world.add_fic(rg, identity, existing["name"] if existing else name, issuer, subject, audiences)
+        return _Response(200 if existing else 201, copy.deepcopy(stored))

@@ -73,6 +73,7 @@ class Settings:
     def __init__(self):
         self.latency = 0.0                 # seconds added to every request (not to /_standin)
         self.page_size = 100               # items per list page before a nextLink
+        self.fic_page_size = None          # federated identity credentials per page (None: page_size)
         self.lro_duration = 0.0            # seconds an operation stays InProgress at least ...
         self.lro_in_progress_polls = 1     # ... and how many status polls answer InProgress (0: time only)
         self.lro_retry_after = None        # Retry-After on LRO responses (None: no header, as observed live)
@@ -88,6 +89,12 @@ class Settings:
         # sovereign cloud the preview has not reached, or one that lags behind the newest GA; managed
         # clusters are then offered the GA ones of these plus the older GA versions (arm_routes.py)
         self.offered_api_versions = None
+        # ARM's write and delete buckets per subscription (PUT/PATCH/POST, DELETE): off unless asked for
+        self.write_throttling = False
+        self.write_bucket_capacity = 200
+        self.write_bucket_refill = 10.0
+        self.delete_bucket_capacity = 200
+        self.delete_bucket_refill = 10.0
         # Azure Resource Graph (arg_routes.py)
         self.arg_forbidden = False         # every query answers 403 AuthorizationFailed
         self.arg_max_rows = 1000           # rows per page at most (ARG's own limit is 1000)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .response import _arm_error, _Response
-from .throttle import REMAINING_READS, throttled_body
+from .throttle import throttled_body
 from .world import ArmError
 
 
@@ -122,11 +122,11 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(standin.settings.latency)
         taken = standin.read_buckets.take(self.command, path) if route is not None else None
         if taken is not None:
-            self._extra_headers = {REMAINING_READS: str(taken.remaining)}
+            self._extra_headers = {taken.header: str(taken.remaining)}
             if not taken.ok:  # the bucket is empty: ARM refuses before anything else happens
                 entry["status"], entry["throttled"] = 429, True
                 standin._record(entry)
-                return self._send(_Response(429, throttled_body(taken.subscription, taken.retry_after),
+                return self._send(_Response(429, throttled_body(taken.subscription, taken.retry_after, taken.kind),
                                             {"Retry-After": str(taken.retry_after)}))
         fault = standin._pick_fault(self.command, route, path, target)
         if fault is not None:

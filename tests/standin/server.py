@@ -11,10 +11,18 @@ Test-only. It behaves like the real services as described in shared/reference/ar
   Graph's cluster query across subscriptions (arg_routes.py: $skipToken pages, the user quota
   headers and 429, a 403 switch);
 * ARM's read throttling, a token bucket per subscription (throttle.py; off unless
-  `read_throttling`): 429 + Retry-After when empty, `x-ms-ratelimit-remaining-subscription-reads`;
-* user-assigned identities: get; their federated identity credentials: list (paged), get, delete,
-  including the `aks-identity-binding` credential AKS creates with an identity's first binding and
-  leaves in place after its last one, until the credential itself is deleted (cleanup-fic);
+  `read_throttling`): 429 + Retry-After when empty, `x-ms-ratelimit-remaining-subscription-reads`
+  (every GET: clusters, bindings, identities, credentials); writes and deletes have their own buckets
+  (`write_throttling`);
+* user-assigned identities: get, list per subscription and per resource group (paged); their federated
+  identity credentials (arm-api.md §6, all synchronous): list (paged by nextLink/$skipToken,
+  settings.fic_page_size), get (404 CloudError), PUT (201 created / 200 replaced, with the name pattern,
+  the 20-per-identity limit and issuer+subject uniqueness), DELETE (200, or 204 if absent), including
+  the `aks-identity-binding` credential AKS creates with an identity's first binding and leaves in
+  place after its last one, until the credential itself is deleted (cleanup-fic);
+* clusters with `oidcIssuerProfile {enabled, issuerURL}`, `securityProfile.workloadIdentity.enabled`
+  and `apiServerAccessProfile.enableVnetIntegration`, and Resource Graph rows of clusters and of
+  user-assigned identities; the seeded worlds of `migrate` are in scenarios.py;
 * ARM error bodies ({"error": {"code", "message"}}), 401 without a valid bearer token, 400 for an
   unknown api-version, 404 ResourceGroupNotFound / ResourceNotFound as the live service words them;
 * the cloud metadata (`/metadata/endpoints`), the OpenID configuration and the OAuth2 token
@@ -23,7 +31,8 @@ Test-only. It behaves like the real services as described in shared/reference/ar
   against it with a client secret that exists only here (see azcli.py for how az is set up).
 
 Per-request latency and fault injection (`Fault`) are configurable, per route/path/method and
-count. Every request is recorded (`StandIn.requests()`) so tests can assert what was sent.
+count; `after()` changes the world right after a given request (e.g. a credential edited between a
+command's list and its delete). Every request is recorded (`StandIn.requests()`) so tests can assert what was sent.
 
 It listens on 127.0.0.1 only, on a free port, with a certificate from a CA made at start-up
 (clients trust it through REQUESTS_CA_BUNDLE), and stops by itself after `lifetime` seconds.
@@ -48,6 +57,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote
 
+from . import scenarios
 from .arg_routes import ArgRoutes, UserQuota
 from .arm_routes import BINDINGS_API_VERSIONS, OPERATION_API_VERSION, ArmRoutes
 from .certs import make_certificates
@@ -84,6 +94,8 @@ _ROUTES = [
                  r"/identityBindings"),
     ("binding", rf"/subscriptions/{_SEG}/resourceGroups/{_SEG}/providers/{_RP}/managedClusters/{_SEG}"
                 rf"/identityBindings/{_SEG}"),
+    ("identities_sub", rf"/subscriptions/{_SEG}/providers/{_MI}/userAssignedIdentities"),
+    ("identities", rf"/subscriptions/{_SEG}/resourceGroups/{_SEG}/providers/{_MI}/userAssignedIdentities"),
     ("identity", rf"/subscriptions/{_SEG}/resourceGroups/{_SEG}/providers/{_MI}/userAssignedIdentities/{_SEG}"),
     ("fics", rf"/subscriptions/{_SEG}/resourceGroups/{_SEG}/providers/{_MI}/userAssignedIdentities/{_SEG}"
              r"/federatedIdentityCredentials"),
@@ -113,6 +125,7 @@ class StandIn(LoginRoutes, ArmRoutes, ArgRoutes):
         self._sign_key = secrets.token_bytes(16)
         self._tokens = {}
         self._faults = []
+        self._hooks = []
         self._requests = []
         self.cluster_settings = {}  # (rg, cluster) lower-case -> {"put_lro_headers": ..., ...}
         self._lock = threading.RLock()
@@ -176,6 +189,31 @@ class StandIn(LoginRoutes, ArmRoutes, ArgRoutes):
     def clear_faults(self):
         with self._lock:
             self._faults.clear()
+            self._hooks.clear()
+
+    def after(self, route, action, method="GET", path=None, times=1):
+        """Change the world right after a request: `action(standin)` runs once each of the next `times`
+        requests of `route` (and `method`, and `path` a regex searched in the path, case-insensitive)
+        has been answered successfully (2xx), under the stand-in's lock. So a test makes "someone
+        edits the credential between the command's list and its delete" happen at exactly that point.
+        Cleared with the faults."""
+        hook = {"route": route, "method": method.upper(), "path": path, "times": times, "action": action, "hits": 0}
+        with self._lock:
+            self._hooks.append(hook)
+        return hook
+
+    def _run_hooks(self, method, route, path, status):
+        if not 200 <= status < 300:
+            return
+        for hook in list(self._hooks):
+            if hook["route"] != route or hook["method"] not in ("*", method):
+                continue
+            if hook["path"] and not re.search(hook["path"], path, re.IGNORECASE):
+                continue
+            if hook["times"] is not None and hook["hits"] >= hook["times"]:
+                continue
+            hook["hits"] += 1
+            hook["action"](self)
 
     def configure(self, **values):
         with self._lock:
@@ -214,6 +252,7 @@ class StandIn(LoginRoutes, ArmRoutes, ArgRoutes):
         with self._lock:
             self._new_cloud(seed)
             self._faults.clear()
+            self._hooks.clear()
             self._requests.clear()
             self.cluster_settings.clear()
             self.settings = Settings()
@@ -295,7 +334,10 @@ class StandIn(LoginRoutes, ArmRoutes, ArgRoutes):
         handler = getattr(self, f"_do_{route}")
         with self._lock:
             self.cloud.advance(self.settings)
-            return handler(method, args, query, body, fault)
+            response = handler(method, args, query, body, fault)
+            if self._hooks:
+                self._run_hooks(method, route, path, response.status)
+            return response
 
     def _authorize(self, headers):
         value = headers.get("Authorization", "")
@@ -346,8 +388,18 @@ class StandIn(LoginRoutes, ArmRoutes, ArgRoutes):
                 for item in body.get("bindings", []):
                     item = dict(item)
                     self.cloud.world(item.pop("subscription", SUBSCRIPTION)).add_binding(**item)
+                # the migrate worlds (scenarios.py): {"audit_scale": {identities, fics, subscriptions}},
+                # {"plan_scale": {clusters, fics, subscriptions}}, {"migration": true}
+                extra = {}
+                if body.get("audit_scale") is not None:
+                    extra["fics"] = scenarios.seed_audit_scale(self.cloud, **body["audit_scale"])
+                if body.get("plan_scale") is not None:
+                    extra["identity"] = scenarios.seed_plan_scale(self.cloud, **body["plan_scale"])
+                if body.get("migration"):
+                    extra["identity"] = scenarios.seed_migration(self.cloud).identity
                 return _Response(200, {"clusters": sum(len(w.clusters) for w in self.cloud.worlds.values()),
-                                       "subscriptions": list(self.cloud.worlds)})
+                                       "identities": sum(len(w.identities) for w in self.cloud.worlds.values()),
+                                       "subscriptions": list(self.cloud.worlds), **extra})
         if path == "/_standin/buckets":
             # GET: each subscription's remaining reads and 429 count; DELETE: every bucket full again.
             if method == "DELETE":

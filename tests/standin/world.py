@@ -77,10 +77,19 @@ class World:
     def add_group(self, name):
         self.groups.setdefault(name.lower(), name)
 
-    def add_cluster(self, resource_group, name, location=LOCATION):
+    def add_cluster(self, resource_group, name, location=LOCATION, *, oidc_issuer=True, workload_identity=True,
+                    vnet_integration=False, issuer=None):
+        """A managed cluster. Its OIDC issuer, as AKS reports it in `oidcIssuerProfile.issuerURL`, is
+        `https://<location>.oic.prod-aks.azure.com/<tenant>/<guid>/` (with the trailing `/`), or `issuer`;
+        a cluster without the issuer reports `{"enabled": false}` and no URL. `vnet_integration`: API
+        server VNet integration, with which identity bindings are not supported (migration.md §3)."""
         self.add_group(resource_group)
         rid = (f"/subscriptions/{self.subscription}/resourcegroups/{resource_group}/providers/{_RP}"
                f"/managedClusters/{name}")
+        oidc = {"enabled": False}
+        if oidc_issuer:
+            oidc = {"enabled": True,
+                    "issuerURL": issuer or f"https://{location}.oic.prod-aks.azure.com/{self.tenant}/{_guid(name)}/"}
         self.clusters[(resource_group.lower(), name.lower())] = {
             "id": rid, "location": location, "name": name, "type": f"{_RP}/ManagedClusters",
             "sku": {"name": "Base", "tier": "Free"},
@@ -90,13 +99,19 @@ class World:
                 "provisioningState": "Succeeded", "powerState": {"code": "Running"},
                 "kubernetesVersion": "1.33.3", "currentKubernetesVersion": "1.33.3",
                 "dnsPrefix": f"{name}-dns", "fqdn": f"{name}-dns-{_guid(name)[:8]}.hcp.{location}.azmk8s.io",
-                "oidcIssuerProfile": {"enabled": True, "issuerURL":
-                                      f"https://{location}.oic.prod-aks.azure.com/{self.tenant}/{_guid(name)}/"},
-                "securityProfile": {"workloadIdentity": {"enabled": True}},
+                "oidcIssuerProfile": oidc,
+                "securityProfile": {"workloadIdentity": {"enabled": bool(workload_identity)}},
+                "apiServerAccessProfile": {"enablePrivateCluster": False,
+                                           "enableVnetIntegration": bool(vnet_integration)},
                 "nodeResourceGroup": f"MC_{resource_group}_{name}_{location}",
             },
         }
         self.bindings.setdefault((resource_group.lower(), name.lower()), {})
+        return self.clusters[(resource_group.lower(), name.lower())]
+
+    def issuer_of(self, resource_group, name):
+        """The cluster's OIDC issuer URL, exactly as it reports it (None without one)."""
+        return self.clusters[(resource_group.lower(), name.lower())]["properties"]["oidcIssuerProfile"].get("issuerURL")
 
     def add_identity(self, resource_group, name, location=LOCATION, client_id=None, principal_id=None):
         """A user-assigned identity; its ids derive from its name unless given (scripts/demo.py gives
@@ -115,12 +130,20 @@ class World:
         return identity
 
     def add_fic(self, resource_group, identity, name, issuer, subject, audiences=("api://AzureADTokenExchange",)):
-        self.fics[(resource_group.lower(), identity.lower())][name.lower()] = {
+        """A federated identity credential, stored as given: no check, so that tests can seed what the
+        service might hold or send (a hostile name or subject); the PUT route checks what clients send."""
+        fic = {
             "id": (f"/subscriptions/{self.subscription}/resourcegroups/{resource_group}/providers/{_MI}"
                    f"/userAssignedIdentities/{identity}/federatedIdentityCredentials/{name}"),
             "name": name, "type": f"{_MI}/userAssignedIdentities/federatedIdentityCredentials",
             "properties": {"issuer": issuer, "subject": subject, "audiences": list(audiences)},
         }
+        self.fics[(resource_group.lower(), identity.lower())][name.lower()] = fic
+        return fic
+
+    def fic(self, resource_group, identity, name):
+        """The stored credential or None."""
+        return self.fics.get((resource_group.lower(), identity.lower()), {}).get(name.lower())
 
     def add_binding(self, resource_group, cluster, name, identity_id, state="Succeeded"):
         """A binding that already exists (as if created earlier)."""
@@ -255,6 +278,14 @@ class Cloud:
             if wanted is None or sub in wanted:
                 for _, cluster in sorted(world.clusters.items()):
                     yield world, cluster
+
+    def identities(self, subscriptions=None):
+        """(World, identity resource) of every user-assigned identity, as clusters() does."""
+        wanted = None if subscriptions is None else {s.lower() for s in subscriptions}
+        for sub, world in self.worlds.items():
+            if wanted is None or sub in wanted:
+                for _, identity in sorted(world.identities.items()):
+                    yield world, identity
 
     def operation(self, op_id):
         for world in self.worlds.values():
