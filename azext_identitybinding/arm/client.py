@@ -42,6 +42,9 @@ class ArmClient(AccessReads):
         from azure.mgmt.core import ARMPipelineClient
         from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 
+        # network_trace=False (from the client factory: nothing would print them) leaves out the
+        # per-request DEBUG records of the CLI's network-trace policy; auth, proxy, user agent and retries stay.
+        trace = kwargs.pop("network_trace", True)
         self.subscription_id = subscription_id
         self._host = urlsplit(base_url).netloc.lower()
         self.progress = None  # optional object with add(message=...) and end(), set by the factory
@@ -57,7 +60,8 @@ class ArmClient(AccessReads):
             kwargs.get("authentication_policy")
             or ARMChallengeAuthenticationPolicy(credential, *kwargs.get("credential_scopes", [])),
             kwargs.get("custom_hook_policy") or policies.CustomHookPolicy(**kwargs),
-            kwargs.get("logging_policy") or policies.NetworkTraceLoggingPolicy(**kwargs),
+            (kwargs.get("logging_policy") or policies.NetworkTraceLoggingPolicy(**kwargs)) if trace
+            else policies.SansIOHTTPPolicy(),
             policies.DistributedTracingPolicy(**kwargs),
             kwargs.get("http_logging_policy") or ARMHttpLoggingPolicy(**kwargs),
         ]
