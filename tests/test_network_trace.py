@@ -1,9 +1,14 @@
-"""The network-trace records of az's logging policy are built only when something shows them.
+"""What a request costs in the pipeline: no network-trace records nobody sees, no environment walk per request.
+
+The network-trace records of az's logging policy are built only when something shows them.
 
 knack sets its loggers to DEBUG and filters in the handlers, so az's network-trace policy builds
 about 22 DEBUG records per request (URL, every header, the body) that, without --debug, every handler
 drops. The client factory leaves that policy out unless a handler would show its records (--debug,
 or az's log file); the rest of the pipeline (auth, proxy, user agent, retries) is the same.
+
+The transport's session reads the proxy and CA bundle settings of the environment once per scheme and
+host, not on every request; what it does with them is requests' own behaviour.
 """
 import logging
 
@@ -62,3 +67,39 @@ def test_the_client_leaves_the_policy_out_and_keeps_the_rest():
     kept = [p for p in traced if p != "SafeNetworkTraceLoggingPolicy"]
     assert [p for p in quiet if p != "SansIOHTTPPolicy"] == [p for p in kept if p != "SansIOHTTPPolicy"]
     assert {"ARMChallengeAuthenticationPolicy", "RetryPolicy", "ProxyPolicy", "UserAgentPolicy"} <= set(quiet)
+
+
+# -- the environment, once per host ------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, proxied", [
+    ("https://management.azure.com/subscriptions?api-version=1", True),
+    ("https://127.0.0.1:8443/subscriptions?api-version=1", False),   # in NO_PROXY
+])
+def test_proxies_and_the_ca_bundle_come_from_the_environment_as_requests_reads_them(monkeypatch, url, proxied):
+    import requests
+    from azext_identitybinding.arm.client import _session
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corporate.pem")
+    ours, plain = _session(), requests.Session()
+    for explicit in ({}, {"https": "http://explicit.example:8080"}):
+        assert (ours.merge_environment_settings(url, dict(explicit), None, True, None)
+                == plain.merge_environment_settings(url, dict(explicit), None, True, None))
+    settings = ours.merge_environment_settings(url, {}, None, True, None)
+    assert settings["verify"] == "/etc/ssl/corporate.pem"
+    assert (settings["proxies"].get("https") == "http://proxy.example:3128") is proxied
+    assert ours.merge_environment_settings(url, {}, None, False, None)["verify"] is False  # --insecure stays
+
+
+def test_the_environment_is_read_once_per_host():
+    from unittest import mock
+    from azext_identitybinding.arm.client import _session
+    with mock.patch("requests.utils.get_environ_proxies", return_value={}) as lookup:
+        session = _session()  # takes the lookup as it is now
+    for _ in range(5):
+        session.merge_environment_settings("https://management.azure.com/a?x=1", {}, None, True, None)
+    session.merge_environment_settings("https://graph.example/b", {}, None, True, None)
+    assert [c.args[0].split("/")[2] for c in lookup.call_args_list] == ["management.azure.com", "graph.example"]
