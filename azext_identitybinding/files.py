@@ -73,8 +73,8 @@ def _read_bytes(path, what, max_bytes, *, streams, seconds):
 
 
 def _inherited_fd(path):
-    """The descriptor number `path` names (`-` is 0, /dev/fd/N is N) if it is open, else None."""
-    if path == STDIN:
+    """The descriptor number `path` names (`-` and /dev/stdin are 0, /dev/fd/N is N) if it is open, else None."""
+    if path in (STDIN, "/dev/stdin"):
         number = 0
     elif path.startswith(_FD_PATHS) and path.rsplit("/", 1)[1].isdigit():
         number = int(path.rsplit("/", 1)[1])

@@ -135,6 +135,9 @@ def test_dash_reads_standard_input_from_a_pipe_or_a_file(tmp_path):
     with open(path) as redirected:
         assert run_reader("-", redirected) == "[2]"
     assert run_reader("-", subprocess.DEVNULL) == ""
+    writer_done = subprocess.Popen(["printf", "%s", "[3]"], stdout=subprocess.PIPE)
+    writer_done.wait(5)  # the writer has finished before the pipe is read: its end must still be seen
+    assert run_reader("/dev/stdin", writer_done.stdout) == "[3]"
     big = subprocess.Popen(["head", "-c", "1000", "/dev/zero"], stdout=subprocess.PIPE)
     assert run_reader("-", big.stdout) == "refused: the file '-' is larger than the limit of 64 bytes."
     big.wait(5)
