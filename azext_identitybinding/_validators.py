@@ -244,7 +244,7 @@ def pod_file(path):
         kinds = sorted({d.get("kind") or "no kind" for d in documents}) or ["nothing"]
         raise ArgumentTypeError(f"{path!r} holds {', '.join(kinds)}; expected a Pod, Deployment, StatefulSet, "
                                 "DaemonSet, ReplicaSet, Job or CronJob.")
-    return path, documents
+    return files.source_name(path), documents
 
 
 def validate_check(namespace):

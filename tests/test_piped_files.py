@@ -175,6 +175,20 @@ def test_check_lints_a_pod_file_from_a_fifo(fifo):
     assert r.exit_code in (0, 1) and fifo in r.out + r.err, r
 
 
+def test_check_names_a_piped_manifest_by_what_it_is_not_by_its_descriptor():
+    misplaced = (__import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+                 / "workload-label-misplaced.yaml").read_bytes()
+    read_end, write_end = os.pipe()
+    os.write(write_end, misplaced)
+    os.close(write_end)
+    try:
+        r = run("no_requests", "aks", "identity-binding", "check", "--pod-file", f"/dev/fd/{read_end}")
+    finally:
+        os.close(read_end)
+    assert r.exit_code == 1 and r.requests == [], r
+    assert "(and make the same change in the piped manifest)" in r.out and "/dev/fd/" not in r.out, r.out
+
+
 # == the real az through bash: <(...) and a pipe into `-` ===========================================
 
 @pytest.fixture(scope="module")
