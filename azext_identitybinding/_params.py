@@ -4,7 +4,6 @@
 def load_arguments(loader, _):
     from knack.arguments import CLIArgumentType
     from azext_identitybinding import _validators as v
-    from azext_identitybinding import rbac
 
     # One definition of each shared flag: its spelling and its check. Help differs per command.
     group_type = CLIArgumentType(options_list=["--resource-group", "-g"], type=v.resource_group_name)
@@ -39,7 +38,7 @@ def load_arguments(loader, _):
 
     with loader.argument_context("aks identity-binding update") as c:
         c.argument("allow_namespaces", options_list=["--allow-namespace"], nargs="+", action="extend",
-                   type=v.rbac_type(rbac.validate_namespace),
+                   type=v.rbac_type("validate_namespace"),
                    help="Allow the service accounts of these namespaces (matched by the label "
                         "kubernetes.io/metadata.name). Replaces the current allowed subjects. Repeatable.")
         # Short primary spellings (azdev's limit is 22 characters); the long ones shipped in 0.1.0 and stay.
@@ -87,10 +86,10 @@ def load_arguments(loader, _):
                    help="Name of the AKS cluster the workload runs on. Without it, only the --pod-file "
                         "manifests are checked, offline: no login, no request.")
         c.argument("service_account", options_list=["--service-account"],
-                   type=v.rbac_type(rbac.parse_service_account),
+                   type=v.rbac_type("parse_service_account"),
                    help="The workload's service account, as NAMESPACE/NAME. Required with --cluster-name; "
                         "offline, optional: the manifests must then run as it.")
-        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
+        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type("normalize_client_id"),
                    arg_group="Identity",
                    help="Offline only: the identity's client id; a container that sets another "
                         "AZURE_CLIENT_ID fails. With --cluster-name it is read from Azure instead.")
@@ -164,14 +163,13 @@ def _check_target_arguments(loader, v):
 
 def _generate_manifests_arguments(loader, group_type, cluster_type, identity_type):
     from azext_identitybinding import _validators as v
-    from azext_identitybinding import rbac
 
     with loader.argument_context("aks identity-binding generate-manifests") as c:
-        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
+        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type("normalize_client_id"),
                    arg_group="Identity",
                    help="Client id of the managed identity (not its object id). Offline, with --tenant-id. With "
                         "another identity source it is checked against the identity read from Azure.")
-        c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
+        c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type("normalize_tenant_id"),
                    arg_group="Identity",
                    help="Tenant id of the identity, for the service account annotation and the SecretProviderClass. "
                         "Required with --client-id; read from Azure with the other identity sources.")
@@ -179,11 +177,11 @@ def _generate_manifests_arguments(loader, group_type, cluster_type, identity_typ
         c.argument("name", options_list=["--name", "-n"], type=v.binding_name, arg_group="Identity",
                    help="Name of the identity binding to read the identity from (with -g and --cluster-name).")
         c.argument("service_accounts", options_list=["--service-account"], nargs="+", action="extend",
-                   type=v.rbac_type(rbac.parse_service_account), arg_group="Subjects",
+                   type=v.rbac_type("parse_service_account"), arg_group="Subjects",
                    help="Service account the workload runs as, NAMESPACE/NAME: granted the identity and emitted "
                         "annotated with it. Repeatable.")
         c.argument("namespaces", options_list=["--namespace"], nargs="+", action="extend",
-                   type=v.rbac_type(rbac.validate_namespace), arg_group="Subjects",
+                   type=v.rbac_type("validate_namespace"), arg_group="Subjects",
                    help="Also grant every service account of this namespace (broader). Repeatable.")
         c.argument("role_name", options_list=["--role-name"], type=v.role_name,
                    help="Name of the ClusterRole and ClusterRoleBinding. Default: use-mi-CLIENT_ID.")
@@ -208,9 +206,8 @@ def _generate_manifests_arguments(loader, group_type, cluster_type, identity_typ
 
 def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
     from azext_identitybinding import _validators as v
-    from azext_identitybinding import rbac
     with loader.argument_context("aks identity-binding generate-rbac") as c:
-        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type(rbac.normalize_client_id),
+        c.argument("client_id", options_list=["--client-id"], type=v.rbac_type("normalize_client_id"),
                    arg_group="Identity",
                    help="Client id of the managed identity (not its object id). Works offline. With "
                         "another identity source it is checked against the identity read from Azure.")
@@ -222,11 +219,11 @@ def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
                                  c.deprecate(target="--binding-name", redirect="--name", hide=True)],
                    help="Name of the identity binding to read the identity from (with -g and --cluster-name).")
         c.argument("service_accounts", options_list=["--service-account"], nargs="+", action="extend",
-                   type=v.rbac_type(rbac.parse_service_account), arg_group="Subjects",
+                   type=v.rbac_type("parse_service_account"), arg_group="Subjects",
                    help="Service account allowed to use the identity, as NAMESPACE/NAME. Repeatable; "
                         "space-separated values are accepted too.")
         c.argument("namespaces", options_list=["--namespace"], nargs="+", action="extend",
-                   type=v.rbac_type(rbac.validate_namespace), arg_group="Subjects",
+                   type=v.rbac_type("validate_namespace"), arg_group="Subjects",
                    help="Namespace whose every service account may use the identity (broader: prefer "
                         "--service-account). Repeatable.")
         c.argument("role_name", options_list=["--role-name"], type=v.role_name,
@@ -236,7 +233,7 @@ def _generate_rbac_arguments(loader, group_type, cluster_type, identity_type):
                    action="store_true",
                    help="Also emit each --service-account as a ServiceAccount annotated with the "
                         "identity's client id and tenant id.")
-        c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type(rbac.normalize_tenant_id),
+        c.argument("tenant_id", options_list=["--tenant-id"], type=v.rbac_type("normalize_tenant_id"),
                    help="Tenant id for the ServiceAccount annotation; read from Azure when the identity "
                         "comes from Azure, required with --include-sa and --client-id.")
     _placement_arguments(loader, "generate-rbac")

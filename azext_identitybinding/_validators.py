@@ -44,19 +44,21 @@ def identity_resource_id(value):
 
 
 def rbac_type(check):
-    """Adapt a pure check from rbac.py into an argparse type (its message, exit code 2)."""
+    """Adapt a pure check into an argparse type (its message, exit code 2): a function, or the name of
+    one in rbac.py. By name (in _params.py), rbac.py and ids.py are imported when a value is checked,
+    not when az loads the arguments of a command (its help, too)."""
     def convert(value):
-        from azext_identitybinding.rbac import RbacInputError
+        from azext_identitybinding import rbac
         try:
-            result = check(value)
-        except RbacInputError as ex:
+            result = (getattr(rbac, check) if isinstance(check, str) else check)(value)
+        except rbac.RbacInputError as ex:
             message = str(ex)  # argparse already names the flag: don't say it twice
             if ex.argument and message.startswith(ex.argument + " "):
                 message = message[len(ex.argument) + 1:]
             raise ArgumentTypeError(message) from None
         # parse_service_account returns (namespace, name); generate() takes the checked text.
         return value.strip() if isinstance(result, tuple) else result
-    convert.__name__ = check.__name__
+    convert.__name__ = check if isinstance(check, str) else check.__name__
     return convert
 
 
@@ -275,7 +277,7 @@ def pod_file(path):
         kinds = sorted({d.get("kind") or "no kind" for d in documents}) or ["nothing"]
         raise ArgumentTypeError(f"{path!r} holds {', '.join(kinds)}; expected a Pod, Deployment, StatefulSet, "
                                 "DaemonSet, ReplicaSet, Job or CronJob.")
-    return path, documents
+    return files.source_name(path), documents
 
 
 def validate_check(namespace):

@@ -5,9 +5,20 @@ arguments on purpose: this extension is a drop-in replacement (see README).
 """
 
 
+def _table(name):
+    """The `-o table` transformer `name` of _format.py, imported when a table is printed: every az start
+    that loads this command table (any `az aks ...` help, even) would pay for it otherwise."""
+    def transform(result):
+        from azext_identitybinding import _format
+        return getattr(_format, name)(result)
+    transform.__name__ = name
+    return transform
+
+
 def load_command_table(loader, _):
-    from azext_identitybinding._format import (apply_table, audit_table, binding_table, check_table, plan_table,
-                                               rbac_table, retire_table)
+    binding_table, check_table, rbac_table = _table("binding_table"), _table("check_table"), _table("rbac_table")
+    apply_table, audit_table, plan_table, retire_table = (_table("apply_table"), _table("audit_table"),
+                                                          _table("plan_table"), _table("retire_table"))
     from azext_identitybinding import _validators as v
     from azext_identitybinding.custom import confirm_cleanup, confirm_delete, wait_timed_out
 

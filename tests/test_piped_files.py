@@ -136,6 +136,9 @@ def test_dash_reads_standard_input_from_a_pipe_or_a_file(tmp_path):
     with open(path) as redirected:
         assert run_reader("-", redirected) == "[2]"
     assert run_reader("-", subprocess.DEVNULL) == ""
+    writer_done = subprocess.Popen(["printf", "%s", "[3]"], stdout=subprocess.PIPE)
+    writer_done.wait(5)  # the writer has finished before the pipe is read: its end must still be seen
+    assert run_reader("/dev/stdin", writer_done.stdout) == "[3]"
     big = subprocess.Popen(["head", "-c", "1000", "/dev/zero"], stdout=subprocess.PIPE)
     assert run_reader("-", big.stdout) == "refused: the file '-' is larger than the limit of 64 bytes."
     big.wait(5)
@@ -175,6 +178,20 @@ def test_check_lints_a_pod_file_from_a_fifo(fifo):
     assert r.requests == [], r
     assert "Traceback" not in r.err and "is not a regular file" not in r.err, r
     assert r.exit_code in (0, 1) and fifo in r.out + r.err, r
+
+
+def test_check_names_a_piped_manifest_by_what_it_is_not_by_its_descriptor():
+    misplaced = (__import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+                 / "workload-label-misplaced.yaml").read_bytes()
+    read_end, write_end = os.pipe()
+    os.write(write_end, misplaced)
+    os.close(write_end)
+    try:
+        r = run("no_requests", "aks", "identity-binding", "check", "--pod-file", f"/dev/fd/{read_end}")
+    finally:
+        os.close(read_end)
+    assert r.exit_code == 1 and r.requests == [], r
+    assert "(and make the same change in the piped manifest)" in r.out and "/dev/fd/" not in r.out, r.out
 
 
 # == the real az through bash: <(...) and a pipe into `-` ===========================================

@@ -234,3 +234,20 @@ def test_an_unreadable_subscription_keeps_the_credential(arm, az_state, _):
     assert _fic(arm) is not None, report
     assert not [r for r in seen(arm, "ibtenant/unreadable") if r["method"] == "DELETE"], report
     assert SUBS[1] in result.words, f"the unreadable subscription must be named\n{report}"
+
+
+def test_the_network_trace_is_printed_with_debug_and_left_out_without(arm, az_state):
+    """Without --debug the CLI's network-trace policy is left out of the pipeline (its records would all
+    be dropped); with --debug the trace is there, Authorization redacted. Auth and the user agent stay."""
+    expected = world(arm, 2)
+    args = ("list", "--managed-identity-resource-id", IDENTITY, "--all-subscriptions", "-o", "json")
+    quiet = run(az_state, *args, tag="ibtenant/quiet")
+    traced = run(az_state, *args, "--debug", tag="ibtenant/traced")
+    for result in (quiet, traced):
+        clean(result)
+        assert result.returncode == 0 and found(result) == expected, result
+    assert "Request URL:" not in quiet.stderr
+    assert "Request URL:" in traced.stderr and "'Authorization': '*****'" in traced.stderr, traced
+    for tag in ("ibtenant/quiet", "ibtenant/traced"):
+        sent = seen(arm, tag)
+        assert sent and all(r["authorization"] and "AZURECLI" in r["user_agent"] for r in sent), sent[:2]
