@@ -56,8 +56,9 @@ def test_plan_numbers_and_classification_are_exact():
     assert r.exit_code == 0, r
     plan = r.json()
     assert plan["identity"] == IDENTITY_ID
-    assert plan["credentials"] == {"used": 10, "limit": 20, "afterMigration": 6}
-    assert "10/20 -> 6/20" in r.err
+    # c3 is not ready (workload identity off): apply binds c1 and c2 only, so its credential stays
+    assert plan["credentials"] == {"used": 10, "limit": 20, "afterMigration": 7, "afterIfAllReady": 6}
+    assert "10/20 -> 7/20 (6/20 once the 1 cluster(s) not ready are)" in r.err
     by_id = {c["id"]: c for c in plan["clusters"]}
     assert list(by_id) == [cluster_id("rg1", "c1"), cluster_id("rg2", "c2"), cluster_id("rg2", "c3")]
     c1, c2, c3 = by_id.values()
@@ -115,7 +116,7 @@ def test_plan_over_all_subscriptions_uses_one_resource_graph_query_and_names_an_
     assert [c["name"] for c in plan["clusters"]] == ["c1", "c2", "c3", "c5"]
     assert plan["clusters"][3]["replaces"] == ["old-cluster"] and plan["clusters"][3]["subscription"] == SUB2
     assert "old-cluster" not in {i["name"] for i in plan["leftAlone"]}
-    assert plan["credentials"] == {"used": 10, "limit": 20, "afterMigration": 5}
+    assert plan["credentials"] == {"used": 10, "limit": 20, "afterMigration": 6, "afterIfAllReady": 5}  # c3: not ready
     assert bindings_read(r) == ["c1", "c2", "c3", "c5"]
     assert r.exit_code == 1 and "Incomplete answer" in r.err  # the row with a '..' cluster name
     assert "cannot be used" in r.err and "'..'" in r.err
@@ -516,7 +517,9 @@ def test_plan_readiness_and_totals():
             _fic("bb1", issuer=I1.replace("0001", "0002")), _fic("cc1", issuer=I1.replace("0001", "0003")),
             _fic("ghub", issuer="https://token.actions.githubusercontent.com")]
     result = plan.build(IDENTITY_ID, classify.classify(fics, clusters))
-    assert result["credentials"] == {"used": 5, "limit": 20, "afterMigration": 2}  # 5 - 4 + aks-identity-binding
+    # now: 5 - c1's 2 + aks-identity-binding; were c2 and c3 ready too: 5 - 4 + 1
+    assert result["credentials"] == {"used": 5, "limit": 20, "afterMigration": 4, "afterIfAllReady": 2}
+    assert result["summary"] == "5/20 -> 4/20 (2/20 once the 2 cluster(s) not ready are)"
     ready = {c["name"]: (c["ready"], c["problems"]) for c in result["clusters"]}
     assert ready["c1"] == (True, [])
     assert not ready["c2"][0] and "VNet integration" in ready["c2"][1][0]
@@ -528,7 +531,7 @@ def test_plan_a_full_identity_without_the_binding_credential_gets_a_finding():
     from azext_identitybinding.migrate import classify, plan
     fics = [_fic("aa1")] + [_fic(f"gh{n:02d}", issuer="https://token.actions.githubusercontent.com") for n in range(19)]
     result = plan.build(IDENTITY_ID, classify.classify(fics, [_cluster()]))
-    assert result["credentials"] == {"used": 20, "limit": 20, "afterMigration": 20}
+    assert result["credentials"] == {"used": 20, "limit": 20, "afterMigration": 20, "afterIfAllReady": 20}
     assert [f["credential"] for f in result["findings"]] == ["aks-identity-binding"]
     assert "cannot add" in result["findings"][0]["problem"]
 
@@ -651,6 +654,6 @@ def test_plan_over_2000_clusters_reads_one_query_the_fics_and_only_the_bindings_
     reading = reads.read_plan(client, IDENTITY_ID, None)
     assert sorted(client.calls) == sorted(["subscriptions", "graph", "fics", "bindings c0", "bindings c500",
                                            "bindings c1000", "bindings c1500"])
-    assert reading.plan["credentials"] == {"used": 20, "limit": 20, "afterMigration": 1}
+    assert reading.plan["credentials"] == {"used": 20, "limit": 20, "afterMigration": 1, "afterIfAllReady": 1}
     assert [len(c["replaces"]) for c in reading.plan["clusters"]] == [5, 5, 5, 5]
     assert reading.gaps == []

@@ -105,8 +105,9 @@ def test_plan_numbers_are_exact(arm, az_state):
     assert result.returncode == 0, report
     plan = result.json()
     assert plan["identity"].lower() == migration.identity.lower(), report
-    assert plan["credentials"] == {"used": 18, "limit": 20, "afterMigration": migration.after} == \
-        {"used": 18, "limit": 20, "afterMigration": 6}, report
+    assert plan["credentials"] == {"used": 18, "limit": 20, "afterMigration": migration.after,
+                                   "afterIfAllReady": migration.after} == \
+        {"used": 18, "limit": 20, "afterMigration": 6, "afterIfAllReady": 6}, report
     assert sorted(c["id"].lower() for c in plan["clusters"]) == sorted(c.id.lower() for c in migration.clusters)
     for expected in migration.clusters:
         got = next(c for c in plan["clusters"] if c["id"].lower() == expected.id.lower())
@@ -200,6 +201,16 @@ def test_apply_skips_a_cluster_that_is_not_ready_and_says_why(arm, az_state):
     assert len(puts) == 2, report                      # aks-prod-east and aks-prod-west
     assert "aks-tools" in result.stdout + result.words and "vnet" in (result.stdout + result.words).lower(), report
     assert bindings_of(arm, migration)["aks-tools"] == {}
+
+    # and the plan's total says what apply reaches: the credentials of the cluster that is not ready stay
+    plan = run(az_state, "plan", "--managed-identity-resource-id", migration.identity, "--all-subscriptions",
+               "-o", "json", tag="ibmigrate/notready-plan")
+    report = clean(plan)
+    credentials, clusters = plan.json()["credentials"], plan.json()["clusters"]
+    stuck = [c for c in clusters if not c["ready"]]
+    assert [c["name"] for c in stuck] == ["aks-tools"], report
+    assert credentials["afterIfAllReady"] == migration.after, report
+    assert credentials["afterMigration"] == migration.after + len(stuck[0]["replaces"]), report
 
 
 # -- retire ----------------------------------------------------------------------------------------
@@ -388,7 +399,7 @@ def test_without_resource_graph_audit_and_plan_list_each_subscription(arm, az_st
                  "-o", "json", tag="ibmigrate/noarg-plan")
     report = clean(result)
     assert result.returncode == 0, report
-    assert result.json()["credentials"] == {"used": 18, "limit": 20, "afterMigration": 6}, report
+    assert result.json()["credentials"] == {"used": 18, "limit": 20, "afterMigration": 6, "afterIfAllReady": 6}, report
     assert {r["route"] for r in seen(arm, "ibmigrate/noarg-plan") if r["method"] == "POST"} == {"arg"}
 
 

@@ -96,9 +96,13 @@ def build(identity_id, entries, bindings_by_cluster=None, unreadable_by_cluster=
     clusters = [_cluster_plan(c, found, identity_id, bindings_by_cluster.get(key, []), unreadable_by_cluster.get(key))
                 for key, (c, found) in sorted(by_cluster.items())]
     used = len(entries)
-    replaced = sum(len(c["replaces"]) for c in clusters)
     has_binding_fic = any(e.kind == BINDING for e in entries)
-    after = used - replaced + (1 if clusters and not has_binding_fic else 0)
+
+    def after_with(bound):  # the credentials left once the clusters `bound` have their binding
+        return used - sum(len(c["replaces"]) for c in bound) + (1 if bound and not has_binding_fic else 0)
+    # what apply and retire reach now: a cluster that is not ready gets no binding, so its FICs stay
+    after = after_with([c for c in clusters if c["ready"]])
+    if_all_ready = after_with(clusters)
     left = [{"name": e.shown, "issuer": e.credential.issuer, "reason": e.reason}
             for e in entries if e.kind in (NEVER_WORKED, UNKNOWN_AKS, OTHER, BINDING, NOT_SA)]
     findings = [{"credential": e.shown, "problem": e.reason} for e in entries
@@ -108,8 +112,11 @@ def build(identity_id, entries, bindings_by_cluster=None, unreadable_by_cluster=
                          f"{FIC_NAME} for the first binding. Delete one first (one that never worked, or one of a "
                          "deleted cluster, once checked)"})
     return {"identity": identity_id,
-            "credentials": {"used": used, "limit": FIC_LIMIT, "afterMigration": after},
-            "summary": f"{used}/{FIC_LIMIT} -> {after}/{FIC_LIMIT}",
+            "credentials": {"used": used, "limit": FIC_LIMIT, "afterMigration": after,
+                            "afterIfAllReady": if_all_ready},
+            "summary": f"{used}/{FIC_LIMIT} -> {after}/{FIC_LIMIT}" + (
+                f" ({if_all_ready}/{FIC_LIMIT} once the {sum(not c['ready'] for c in clusters)} cluster(s) not "
+                "ready are)" if if_all_ready != after else ""),
             "clusters": clusters, "leftAlone": left, "findings": findings}
 
 
