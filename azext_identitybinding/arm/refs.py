@@ -74,11 +74,14 @@ class BindingRef:
 
 
 @dataclass
-class ClustersRef:
-    """The managed clusters of a subscription, or of one resource group in it."""
+class _ScopedListRef:
+    """The resources of one type in a subscription, or in one resource group of it (subclasses name the
+    type and what reading them needs)."""
 
-    read_hint: ClassVar[str] = ("Listing clusters needs 'Microsoft.ContainerService/managedClusters/read' on the "
-                                "subscription or resource group.")
+    provider: ClassVar[str] = ""
+    resource_type: ClassVar[str] = ""
+    what: ClassVar[str] = ""
+    read_hint: ClassVar[str] = ""
     subscription_id: str
     resource_group: Optional[str] = None
     cluster = None
@@ -88,11 +91,22 @@ class ClustersRef:
         scope = ["subscriptions", self.subscription_id]
         if self.resource_group:
             scope += ["resourceGroups", self.resource_group]
-        return url_path(*scope, "providers", "Microsoft.ContainerService", "managedClusters")
+        return url_path(*scope, "providers", self.provider, self.resource_type)
 
     def describe(self):
         group = f" in resource group '{self.resource_group}'" if self.resource_group else ""
-        return f"the clusters of subscription '{self.subscription_id}'{group}"
+        return f"the {self.what} of subscription '{self.subscription_id}'{group}"
+
+
+@dataclass
+class ClustersRef(_ScopedListRef):
+    """The managed clusters of a subscription, or of one resource group in it."""
+
+    provider: ClassVar[str] = "Microsoft.ContainerService"
+    resource_type: ClassVar[str] = "managedClusters"
+    what: ClassVar[str] = "clusters"
+    read_hint: ClassVar[str] = ("Listing clusters needs 'Microsoft.ContainerService/managedClusters/read' on the "
+                                "subscription or resource group.")
 
 
 @dataclass
@@ -115,25 +129,14 @@ class IdentityRef:
 
 
 @dataclass
-class IdentitiesRef:
+class IdentitiesRef(_ScopedListRef):
     """The user-assigned identities of a subscription, or of one resource group in it."""
 
+    provider: ClassVar[str] = "Microsoft.ManagedIdentity"
+    resource_type: ClassVar[str] = "userAssignedIdentities"
+    what: ClassVar[str] = "user-assigned identities"
     read_hint: ClassVar[str] = ("Listing identities needs 'Microsoft.ManagedIdentity/userAssignedIdentities/read' on "
                                 "the subscription or resource group (for example the 'Reader' role).")
-    subscription_id: str
-    resource_group: Optional[str] = None
-    cluster = None
-    name = None
-
-    def url(self):
-        scope = ["subscriptions", self.subscription_id]
-        if self.resource_group:
-            scope += ["resourceGroups", self.resource_group]
-        return url_path(*scope, "providers", "Microsoft.ManagedIdentity", "userAssignedIdentities")
-
-    def describe(self):
-        group = f" in resource group '{self.resource_group}'" if self.resource_group else ""
-        return f"the user-assigned identities of subscription '{self.subscription_id}'{group}"
 
 
 @dataclass
