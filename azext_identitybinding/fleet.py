@@ -43,8 +43,13 @@ class ScanResult:
     unreadable_subscriptions: list = field(default_factory=list)  # [{"subscription", "name", "error"}]
     subscriptions: list = field(default_factory=list)             # the subscription ids scanned
     discovery: str = PER_SUBSCRIPTION
-    cluster_keys: set = field(default_factory=set)  # cluster_key of every cluster looked at
     by_cluster: dict = field(default_factory=dict)  # cluster_key(ref) -> every binding listed on it
+
+    @property
+    def cluster_keys(self):
+        """cluster_key of every cluster looked at: those read, and those that could not be."""
+        return set(self.by_cluster) | {f"{u['subscription']}/{u['resourceGroup']}/{u['cluster']}".lower()
+                                       for u in self.unreadable}
 
     @property
     def complete(self):
@@ -232,8 +237,7 @@ def scan(client, refs, identity_id, *, pacer=None, on_progress=None, preview=Fal
                 on_progress(done, len(refs))
     bindings = sorted(found_by_id.values(), key=lambda b: b.get("id", "").lower())
     unreadable.sort(key=lambda u: (u["subscription"], u["resourceGroup"].lower(), u["cluster"].lower()))
-    return ScanResult(bindings, unreadable, len(refs), cluster_keys={cluster_key(ref) for ref in refs},
-                      by_cluster=by_cluster)
+    return ScanResult(bindings, unreadable, len(refs), by_cluster=by_cluster)
 
 
 def _sleep(seconds):
@@ -327,7 +331,6 @@ def add_unindexed_clusters(client, result, identity_id):
                                key=lambda u: (u["subscription"], u["resourceGroup"].lower(), u["cluster"].lower()))
     result.unreadable_subscriptions += unlisted
     result.clusters += extra.clusters
-    result.cluster_keys |= extra.cluster_keys
     result.by_cluster.update(extra.by_cluster)
     logger.warning("Listed the clusters of %d subscription(s) from ARM before deleting the credential (Resource "
                    "Graph can lag behind a new cluster): %d cluster(s) it had not returned were scanned too.",

@@ -724,6 +724,8 @@ def test_service_account_fix_follows_managed_by_without_trusting_it(managed_by, 
     assert found["status"] == "fail" and expect in found["fix"], found
     if "fleet-placement" in expect:
         assert found["fix"].startswith("az fleet get-credentials --subscription s1 -g frg -n f1 && ")
+
+
 # -- every branch of every rule (tests/test_check_branches.py keeps this list complete) -------------
 
 def assert_statuses(c, exit_code, **expected):

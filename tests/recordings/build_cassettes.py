@@ -1263,7 +1263,7 @@ MANAGED_BY_CASSETTES = {
     "fleet_managed_by_two_subscriptions": [
         subscriptions((SUB, "Platform"), (SUB3, "Team B")),
         graph_page((SUB, SUB3), [graph_row(SUB, "rg1", "c1"), graph_row(SUB, "rg2", "c2"), graph_row(SUB3, "rg6", "c6"),
-                    graph_row(SUB3, "rg7", "c7")]),
+                   graph_row(SUB3, "rg7", "c7")]),
         sub_bindings(SUB, "rg1", "c1", [binding(name="ib1", rg="rg1", cluster="c1", managed_by=FLEET_PROFILE_ID),
                                         binding(name="other", rg="rg1", cluster="c1", identity_id=OTHER_IDENTITY_ID)],
                      preview=True),
@@ -1658,7 +1658,7 @@ MIGRATE_CASSETTES = {
     "migrate_audit": [
         subscriptions((SUB, "Platform"), (SUB2, "Team A")),
         migrate_graph(IDENTITIES_QUERY, [SUB, SUB2],
-                    [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID), identity_row(IDENTITY3_ID)]),
+                      [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID), identity_row(IDENTITY3_ID)]),
         migrate_graph(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
             issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False)]),
         *fic_pages(),
@@ -1671,7 +1671,7 @@ MIGRATE_CASSETTES = {
     "migrate_audit_bindings": [
         subscriptions((SUB, "Platform"), (SUB2, "Team A")),
         migrate_graph(IDENTITIES_QUERY, [SUB, SUB2],
-                    [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID), identity_row(IDENTITY3_ID)]),
+                      [identity_row(IDENTITY_ID), identity_row(IDENTITY2_ID), identity_row(IDENTITY3_ID)]),
         migrate_graph(CLUSTER_ISSUERS_QUERY, [SUB, SUB2], [
             issuer_row(SUB, "rg1", "c1", I1), issuer_row(SUB, "rg2", "c2", I2), issuer_row(SUB, "rg2", "c3", I3, False)]),
         *mig_bindings(c2=C2_BOUND),
