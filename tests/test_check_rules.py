@@ -408,3 +408,28 @@ def test_several_bindings_and_none_named():
     assert one(azure_rules.check_binding, facts) == (
         "fail", "the cluster has 2 identity bindings (a, b) and none was named",
         f"az aks identity-binding check -g {RG} --cluster-name {CLUSTER} -n a --service-account demo/workload")
+
+
+def _binding_with_issuer(issuer):
+    binding = B.binding()
+    binding["properties"]["oidcIssuer"]["oidcIssuerUrl"] = issuer
+    return Got(binding)
+
+
+@pytest.mark.parametrize("binding_issuer, fic_issuer, status", [
+    ("https://ib.example/T/C/", "https://ib.example/T/C", "pass"),   # either side may end in '/'
+    ("https://ib.example/T/C", "https://ib.example/T/C/", "pass"),
+    ("https://ib.example/T/X", "https://ib.example/T/X", "pass"),     # only '/' is stripped
+    ("https://ib.example/T/X", "https://ib.example/T/", "fail"),
+    ("/https://ib.example/T/C", "https://ib.example/T/C", "fail"),    # at the end only
+])
+def test_credential_issuer_comparison(binding_issuer, fic_issuer, status):
+    fic = {**B.FIC, "properties": {**B.FIC["properties"], "issuer": fic_issuer}}
+    assert one(azure_rules.check_fic, green(binding=_binding_with_issuer(binding_issuer), fics=Got([fic])))[0] == \
+        status
+
+
+def test_credential_without_an_issuer_is_an_edited_one():
+    fic = {**B.FIC, "properties": {"subject": B.FIC["properties"]["subject"]}}
+    status, detail, _ = one(azure_rules.check_fic, green(fics=Got([fic])))
+    assert status == "fail" and detail.startswith("credential 'aks-identity-binding' trusts issuer , not the binding's")
