@@ -433,3 +433,30 @@ def test_credential_without_an_issuer_is_an_edited_one():
     fic = {**B.FIC, "properties": {"subject": B.FIC["properties"]["subject"]}}
     status, detail, _ = one(azure_rules.check_fic, green(fics=Got([fic])))
     assert status == "fail" and detail.startswith("credential 'aks-identity-binding' trusts issuer , not the binding's")
+
+
+def _deployment(containers, name=True):
+    deployment = B.webhook_deployment()
+    deployment["spec"]["template"]["spec"]["containers"] = containers
+    if not name:
+        del deployment["metadata"]["name"]
+    return deployment
+
+
+def test_webhook_deployment_read_defensively():
+    # A container without an image, no containers at all, a deployment without a name: a verdict, not a crash.
+    no_image = _deployment([{"name": "sidecar"}, {"name": "manager", "image": "x/webhook:v1.5.0"}])
+    assert one(cluster_rules.check_webhook, green(**webhooks(no_image)))[0] == "fail"
+    assert one(cluster_rules.check_webhook, green(**webhooks(_deployment([])))) == (
+        "warn", f"{WEBHOOK} runs ; its version cannot be read from the tag",
+        f"kubectl -n kube-system get deployment {WEBHOOK} -o yaml")
+    assert one(cluster_rules.check_webhook, green(**webhooks(_deployment([{"image": "x/webhook:latest"}],
+                                                                         name=False)))) == (
+        "warn", "? runs x/webhook:latest; its version cannot be read from the tag",
+        "kubectl -n kube-system get deployment ? -o yaml")
+
+
+def test_a_grant_to_several_subjects_names_each():
+    other = {"kind": "ServiceAccount", "name": "api", "namespace": "team-a"}
+    assert _exposure(B.SA_SUBJECT, other)[1] == ("can use this identity: ClusterRoleBinding grant (ClusterRole role) "
+                                                 "to demo/workload, team-a/api")
