@@ -460,3 +460,77 @@ def test_a_grant_to_several_subjects_names_each():
     other = {"kind": "ServiceAccount", "name": "api", "namespace": "team-a"}
     assert _exposure(B.SA_SUBJECT, other)[1] == ("can use this identity: ClusterRoleBinding grant (ClusterRole role) "
                                                  "to demo/workload, team-a/api")
+
+
+LETTERS_TENANT = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"  # a tenant id with letters: case matters in the tests
+
+
+def _tenant_facts(binding_tenant, annotations, cluster_tenant=None):
+    binding = B.binding()
+    binding["properties"]["managedIdentity"]["tenantId"] = binding_tenant
+    cluster = B.managed_cluster()
+    if cluster_tenant is None:
+        del cluster["identity"]["tenantId"]
+    else:
+        cluster["identity"]["tenantId"] = cluster_tenant
+    identity = copy.deepcopy(B.IDENTITY)
+    identity["properties"]["tenantId"] = binding_tenant
+    return green(binding=Got(binding), identity=Got(identity), cluster=Got(cluster), sa=sa(annotations))
+
+
+def test_tenant_ids_are_compared_without_case():
+    tenant = LETTERS_TENANT
+    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant, {B.TENANT_ID_ANNOTATION: tenant.upper()},
+                                                                tenant))[0] == "pass"
+    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant, {}, tenant.upper()))[0] == "warn"
+    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant.upper(), {}, tenant))[0] == "warn"
+
+
+def test_cluster_without_a_tenant_id_falls_back_to_the_warning():
+    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(TENANT, {}, None))[0] == "warn"
+
+
+def test_tenant_id_not_known_is_a_skip():
+    binding = B.binding()
+    del binding["properties"]["managedIdentity"]["tenantId"]
+    identity = copy.deepcopy(B.IDENTITY)
+    del identity["properties"]["tenantId"]
+    assert one(cluster_rules.check_sa_tenant_id, green(binding=Got(binding), identity=Got(identity))) == (
+        "skip", "the identity's tenant id is not known", "")
+
+
+def test_a_cluster_wide_grant_stays_a_failure_whatever_comes_after_it():
+    # the worst finding wins: a later namespace-wide or wildcard grant must not turn the fail into a warning
+    for later in ({**GROUP, "name": "system:serviceaccounts:demo"}, B.SA_SUBJECT):
+        bindings = [B.role_binding("everyone", "role", [{**GROUP, "name": "system:authenticated"}]),
+                    B.role_binding("later", "wild" if later is B.SA_SUBJECT else "role", [later])]
+        roles = [B.cluster_role("role", [B.GOOD_RULE]),
+                 B.cluster_role("wild", [{"apiGroups": [B.API_GROUP], "resources": ["*"], "verbs": [B.VERB]}])]
+        facts = green(crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", bindings)),
+                      crs=Got(B.kube_list("ClusterRoleList", "v1", roles)))
+        assert one(cluster_rules.check_rbac_exposure, facts)[0] == "fail"
+
+
+def test_exposure_and_rules_skips_name_what_could_not_be_read():
+    assert one(cluster_rules.check_rbac_exposure, green(crbs=Got(error="403"))) == (
+        "skip", "ClusterRoleBindings could not be read: 403", "")
+    assert one(cluster_rules.check_rbac_exposure, green(crs=Got(error="403"))) == (
+        "skip", "ClusterRoles could not be read: 403", "")
+    assert one(cluster_rules.check_rbac_rules, green(crs=Got(error="403"))) == (
+        "skip", "ClusterRoles could not be read: 403", "")
+    unknown = green(binding=Got(missing=True), identity=Got())
+    for rule in (cluster_rules.check_rbac_rules, cluster_rules.check_rbac_exposure, cluster_rules.check_rbac_grant):
+        assert one(rule, unknown)[:2] == ("skip", "the identity's client id is not known")
+    assert one(cluster_rules.check_rbac_rules, green()) == (
+        "pass", "no ClusterRole rule mentions this identity in a form that grants nothing", "")
+    assert one(cluster_rules.check_service_account, green()) == ("pass", "service account demo/workload exists", "")
+
+
+def test_malformed_rules_naming_the_identity_by_resource_id_or_name():
+    roles = [B.cluster_role("by-id", [{"apiGroups": [B.API_GROUP], "resources": [IDENTITY_ID], "verbs": [B.VERB]}]),
+             B.cluster_role("by-name", [{"apiGroups": [B.API_GROUP], "resources": ["identity1"], "verbs": [B.VERB]}])]
+    facts = green(crs=Got(B.kube_list("ClusterRoleList", "v1", roles + [B.cluster_role(B.CRB_NAME, [B.GOOD_RULE])])))
+    assert one(cluster_rules.check_rbac_rules, facts) == (
+        "warn", f"ClusterRole by-id: resource '{IDENTITY_ID}' is the identity's resource id, not its client id "
+                f"{CLIENT_ID}; ClusterRole by-name: resource 'identity1' is the identity's name, not its client id "
+                f"{CLIENT_ID}", f"kubectl delete clusterrole by-id by-name && {RBAC}")
