@@ -480,8 +480,8 @@ def _tenant_facts(binding_tenant, annotations, cluster_tenant=None):
 
 def test_tenant_ids_are_compared_without_case():
     tenant = LETTERS_TENANT
-    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant, {B.TENANT_ID_ANNOTATION: tenant.upper()},
-                                                                tenant))[0] == "pass"
+    annotated = _tenant_facts(tenant, {B.TENANT_ID_ANNOTATION: tenant.upper()}, tenant)
+    assert one(cluster_rules.check_sa_tenant_id, annotated)[0] == "pass"
     assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant, {}, tenant.upper()))[0] == "warn"
     assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant.upper(), {}, tenant))[0] == "warn"
 
