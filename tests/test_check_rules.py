@@ -534,3 +534,73 @@ def test_malformed_rules_naming_the_identity_by_resource_id_or_name():
         "warn", f"ClusterRole by-id: resource '{IDENTITY_ID}' is the identity's resource id, not its client id "
                 f"{CLIENT_ID}; ClusterRole by-name: resource 'identity1' is the identity's name, not its client id "
                 f"{CLIENT_ID}", f"kubectl delete clusterrole by-id by-name && {RBAC}")
+
+
+def _pods(*pods):
+    return dict(pods=Got(B.kube_list("PodList", "v1", list(pods))))
+
+
+def test_the_worst_finding_of_a_workload_decides_whatever_its_order():
+    # the pod is unlabelled (a warning or a fail, listed first) and sets a foreign AZURE_CLIENT_ID (a fail)
+    foreign = [{"name": "AZURE_CLIENT_ID", "value": OBJECT_ID}] + B.BINDING_ENV[1:] + [
+        {"name": "AZURE_KUBERNETES_TOKEN_ENDPOINT", "value": "https://kubernetes.default.svc"}]
+    [found] = cluster_rules.check_pods(green(**_pods(B.pod(env=foreign))))
+    assert found["status"] == "fail", found
+    assert f"sets AZURE_CLIENT_ID={OBJECT_ID}, not the identity's client id {CLIENT_ID}" in found["detail"]
+
+
+def test_merge_keeps_the_worst_first():
+    warn, fail = ("warn", "w", "fix-w"), ("fail", "f", "fix-f")
+    assert cluster_rules._merge("x", [warn, fail], "ok") == {  # pylint: disable=protected-access
+        "check": "x", "status": "fail", "detail": "f; w", "fix": "fix-f ; fix-w"}
+    assert cluster_rules._merge("x", [], "ok") == {  # pylint: disable=protected-access
+        "check": "x", "status": "pass", "detail": "ok", "fix": ""}
+
+
+def test_a_broad_grant_after_a_plain_one_is_still_found():
+    bindings = [B.role_binding("a-plain", "role", [B.SA_SUBJECT]),  # the grants are listed by name
+                B.role_binding("z-everyone", "role", [{**GROUP, "name": "system:authenticated"}])]
+    facts = green(crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", bindings)),
+                  crs=Got(B.kube_list("ClusterRoleList", "v1", [B.cluster_role("role", [B.GOOD_RULE])])))
+    status, detail, fix = one(cluster_rules.check_rbac_exposure, facts)
+    assert status == "fail" and detail.startswith("can use this identity: ClusterRoleBinding a-plain (ClusterRole "
+                                                  "role) to demo/workload; ClusterRoleBinding z-everyone")
+    assert fix == f"kubectl delete clusterrolebinding z-everyone, then grant only what is needed: {RBAC}"
+
+
+def test_the_feature_flag_may_be_in_the_command():
+    deployment = B.webhook_deployment(image="x/webhook:v1.6.0")
+    deployment["spec"]["template"]["spec"]["containers"][0]["command"] = [
+        "/manager", "--custom-token-endpoint-audience=api://AKSIdentityBinding"]
+    assert one(cluster_rules.check_webhook, green(**webhooks(deployment, config=B.NOT_SWITCHED_ON_CONFIG)))[0] == \
+        "pass"
+
+
+def test_a_webhook_whose_only_container_has_no_image():
+    assert one(cluster_rules.check_webhook, green(**webhooks(_deployment([{"name": "manager"}]))))[1] == (
+        f"{WEBHOOK} runs ; its version cannot be read from the tag")
+
+
+def test_pass_details():
+    items = {i["check"]: i["detail"] for i in evaluate(green())}
+    assert items["sa-client-id"] == f"annotation azure.workload.identity/client-id is {CLIENT_ID}"
+    assert items["root-ca"] == "ConfigMap demo/kube-root-ca.crt holds the cluster CA"
+    assert items["pods deployment/workload"] == "1 pod(s) mutated for the identity-binding proxy"
+
+
+def test_pod_files_default_to_the_service_accounts_namespace():
+    import yaml
+    manifest = yaml.safe_load("""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {serviceAccountName: workload, containers: [{name: app, image: x}]}
+""")
+    facts = green()
+    facts.target.pod_files = [("web.yaml", [manifest])]
+    [found] = cluster_rules.check_pod_files(facts)
+    assert found["check"] == "pod-file deployment/web" and found["status"] == "fail"
+    assert "kubectl -n demo patch deployment web" in found["fix"]
