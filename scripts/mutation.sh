@@ -92,9 +92,15 @@ PYEOF
     echo "pytest_add_cli_args_test_selection ="
     for t in $(tests_for "$module"); do echo "    $t"; done
   } > "$dir/setup.cfg"
-  echo "== $module: mutmut run (budget ${BUDGET}s, ${JOBS} at a time)" >&2
+  # MUTATION_RETEST=1: test again only the mutants that survived the last run (after adding tests).
+  names=()
+  if [ -n "${MUTATION_RETEST:-}" ] && [ -f "$dir.results" ]; then
+    mapfile -t names < <(grep -E ': (survived|timeout)$' "$dir.results" | sed -E 's/^ *([^:]+):.*/\1/')
+    [ "${#names[@]}" -gt 0 ] || { echo "== $module: no survivor to test again" >&2; continue; }
+  fi
+  echo "== $module: mutmut run ${names[*]:+(${#names[@]} survivors again) }(budget ${BUDGET}s, ${JOBS} at a time)" >&2
   ran=0
-  (cd "$dir" && timeout "$BUDGET" "$VENV/bin/mutmut" run --max-children "$JOBS") || ran=$?
+  (cd "$dir" && timeout "$BUDGET" "$VENV/bin/mutmut" run --max-children "$JOBS" "${names[@]}") || ran=$?
   if [ "$ran" = 124 ]; then
     echo "note: $module ran out of its ${BUDGET}s budget; what finished is kept, run it again to go on" >&2
     status=1

@@ -408,3 +408,199 @@ def test_several_bindings_and_none_named():
     assert one(azure_rules.check_binding, facts) == (
         "fail", "the cluster has 2 identity bindings (a, b) and none was named",
         f"az aks identity-binding check -g {RG} --cluster-name {CLUSTER} -n a --service-account demo/workload")
+
+
+def _binding_with_issuer(issuer):
+    binding = B.binding()
+    binding["properties"]["oidcIssuer"]["oidcIssuerUrl"] = issuer
+    return Got(binding)
+
+
+@pytest.mark.parametrize("binding_issuer, fic_issuer, status", [
+    ("https://ib.example/T/C/", "https://ib.example/T/C", "pass"),   # either side may end in '/'
+    ("https://ib.example/T/C", "https://ib.example/T/C/", "pass"),
+    ("https://ib.example/T/X", "https://ib.example/T/X", "pass"),     # only '/' is stripped
+    ("https://ib.example/T/X", "https://ib.example/T/", "fail"),
+    ("/https://ib.example/T/C", "https://ib.example/T/C", "fail"),    # at the end only
+])
+def test_credential_issuer_comparison(binding_issuer, fic_issuer, status):
+    fic = {**B.FIC, "properties": {**B.FIC["properties"], "issuer": fic_issuer}}
+    assert one(azure_rules.check_fic, green(binding=_binding_with_issuer(binding_issuer), fics=Got([fic])))[0] == \
+        status
+
+
+def test_credential_without_an_issuer_is_an_edited_one():
+    fic = {**B.FIC, "properties": {"subject": B.FIC["properties"]["subject"]}}
+    status, detail, _ = one(azure_rules.check_fic, green(fics=Got([fic])))
+    assert status == "fail" and detail.startswith("credential 'aks-identity-binding' trusts issuer , not the binding's")
+
+
+def _deployment(containers, name=True):
+    deployment = B.webhook_deployment()
+    deployment["spec"]["template"]["spec"]["containers"] = containers
+    if not name:
+        del deployment["metadata"]["name"]
+    return deployment
+
+
+def test_webhook_deployment_read_defensively():
+    # A container without an image, no containers at all, a deployment without a name: a verdict, not a crash.
+    no_image = _deployment([{"name": "sidecar"}, {"name": "manager", "image": "x/webhook:v1.5.0"}])
+    assert one(cluster_rules.check_webhook, green(**webhooks(no_image)))[0] == "fail"
+    assert one(cluster_rules.check_webhook, green(**webhooks(_deployment([])))) == (
+        "warn", f"{WEBHOOK} runs ; its version cannot be read from the tag",
+        f"kubectl -n kube-system get deployment {WEBHOOK} -o yaml")
+    assert one(cluster_rules.check_webhook, green(**webhooks(_deployment([{"image": "x/webhook:latest"}],
+                                                                         name=False)))) == (
+        "warn", "? runs x/webhook:latest; its version cannot be read from the tag",
+        "kubectl -n kube-system get deployment ? -o yaml")
+
+
+def test_a_grant_to_several_subjects_names_each():
+    other = {"kind": "ServiceAccount", "name": "api", "namespace": "team-a"}
+    assert _exposure(B.SA_SUBJECT, other)[1] == ("can use this identity: ClusterRoleBinding grant (ClusterRole role) "
+                                                 "to demo/workload, team-a/api")
+
+
+LETTERS_TENANT = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"  # a tenant id with letters: case matters in the tests
+
+
+def _tenant_facts(binding_tenant, annotations, cluster_tenant=None):
+    binding = B.binding()
+    binding["properties"]["managedIdentity"]["tenantId"] = binding_tenant
+    cluster = B.managed_cluster()
+    if cluster_tenant is None:
+        del cluster["identity"]["tenantId"]
+    else:
+        cluster["identity"]["tenantId"] = cluster_tenant
+    identity = copy.deepcopy(B.IDENTITY)
+    identity["properties"]["tenantId"] = binding_tenant
+    return green(binding=Got(binding), identity=Got(identity), cluster=Got(cluster), sa=sa(annotations))
+
+
+def test_tenant_ids_are_compared_without_case():
+    tenant = LETTERS_TENANT
+    annotated = _tenant_facts(tenant, {B.TENANT_ID_ANNOTATION: tenant.upper()}, tenant)
+    assert one(cluster_rules.check_sa_tenant_id, annotated)[0] == "pass"
+    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant, {}, tenant.upper()))[0] == "warn"
+    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(tenant.upper(), {}, tenant))[0] == "warn"
+
+
+def test_cluster_without_a_tenant_id_falls_back_to_the_warning():
+    assert one(cluster_rules.check_sa_tenant_id, _tenant_facts(TENANT, {}, None))[0] == "warn"
+
+
+def test_tenant_id_not_known_is_a_skip():
+    binding = B.binding()
+    del binding["properties"]["managedIdentity"]["tenantId"]
+    identity = copy.deepcopy(B.IDENTITY)
+    del identity["properties"]["tenantId"]
+    assert one(cluster_rules.check_sa_tenant_id, green(binding=Got(binding), identity=Got(identity))) == (
+        "skip", "the identity's tenant id is not known", "")
+
+
+def test_a_cluster_wide_grant_stays_a_failure_whatever_comes_after_it():
+    # the worst finding wins: a later namespace-wide or wildcard grant must not turn the fail into a warning
+    for later in ({**GROUP, "name": "system:serviceaccounts:demo"}, B.SA_SUBJECT):
+        bindings = [B.role_binding("everyone", "role", [{**GROUP, "name": "system:authenticated"}]),
+                    B.role_binding("later", "wild" if later is B.SA_SUBJECT else "role", [later])]
+        roles = [B.cluster_role("role", [B.GOOD_RULE]),
+                 B.cluster_role("wild", [{"apiGroups": [B.API_GROUP], "resources": ["*"], "verbs": [B.VERB]}])]
+        facts = green(crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", bindings)),
+                      crs=Got(B.kube_list("ClusterRoleList", "v1", roles)))
+        assert one(cluster_rules.check_rbac_exposure, facts)[0] == "fail"
+
+
+def test_exposure_and_rules_skips_name_what_could_not_be_read():
+    assert one(cluster_rules.check_rbac_exposure, green(crbs=Got(error="403"))) == (
+        "skip", "ClusterRoleBindings could not be read: 403", "")
+    assert one(cluster_rules.check_rbac_exposure, green(crs=Got(error="403"))) == (
+        "skip", "ClusterRoles could not be read: 403", "")
+    assert one(cluster_rules.check_rbac_rules, green(crs=Got(error="403"))) == (
+        "skip", "ClusterRoles could not be read: 403", "")
+    unknown = green(binding=Got(missing=True), identity=Got())
+    for rule in (cluster_rules.check_rbac_rules, cluster_rules.check_rbac_exposure, cluster_rules.check_rbac_grant):
+        assert one(rule, unknown)[:2] == ("skip", "the identity's client id is not known")
+    assert one(cluster_rules.check_rbac_rules, green()) == (
+        "pass", "no ClusterRole rule mentions this identity in a form that grants nothing", "")
+    assert one(cluster_rules.check_service_account, green()) == ("pass", "service account demo/workload exists", "")
+
+
+def test_malformed_rules_naming_the_identity_by_resource_id_or_name():
+    roles = [B.cluster_role("by-id", [{"apiGroups": [B.API_GROUP], "resources": [IDENTITY_ID], "verbs": [B.VERB]}]),
+             B.cluster_role("by-name", [{"apiGroups": [B.API_GROUP], "resources": ["identity1"], "verbs": [B.VERB]}])]
+    facts = green(crs=Got(B.kube_list("ClusterRoleList", "v1", roles + [B.cluster_role(B.CRB_NAME, [B.GOOD_RULE])])))
+    assert one(cluster_rules.check_rbac_rules, facts) == (
+        "warn", f"ClusterRole by-id: resource '{IDENTITY_ID}' is the identity's resource id, not its client id "
+                f"{CLIENT_ID}; ClusterRole by-name: resource 'identity1' is the identity's name, not its client id "
+                f"{CLIENT_ID}", f"kubectl delete clusterrole by-id by-name && {RBAC}")
+
+
+def _pods(*pods):
+    return dict(pods=Got(B.kube_list("PodList", "v1", list(pods))))
+
+
+def test_the_worst_finding_of_a_workload_decides_whatever_its_order():
+    # the pod is unlabelled (a warning or a fail, listed first) and sets a foreign AZURE_CLIENT_ID (a fail)
+    foreign = [{"name": "AZURE_CLIENT_ID", "value": OBJECT_ID}] + B.BINDING_ENV[1:] + [
+        {"name": "AZURE_KUBERNETES_TOKEN_ENDPOINT", "value": "https://kubernetes.default.svc"}]
+    [found] = cluster_rules.check_pods(green(**_pods(B.pod(env=foreign))))
+    assert found["status"] == "fail", found
+    assert f"sets AZURE_CLIENT_ID={OBJECT_ID}, not the identity's client id {CLIENT_ID}" in found["detail"]
+
+
+def test_merge_keeps_the_worst_first():
+    warn, fail = ("warn", "w", "fix-w"), ("fail", "f", "fix-f")
+    assert cluster_rules._merge("x", [warn, fail], "ok") == {  # pylint: disable=protected-access
+        "check": "x", "status": "fail", "detail": "f; w", "fix": "fix-f ; fix-w"}
+    assert cluster_rules._merge("x", [], "ok") == {  # pylint: disable=protected-access
+        "check": "x", "status": "pass", "detail": "ok", "fix": ""}
+
+
+def test_a_broad_grant_after_a_plain_one_is_still_found():
+    bindings = [B.role_binding("a-plain", "role", [B.SA_SUBJECT]),  # the grants are listed by name
+                B.role_binding("z-everyone", "role", [{**GROUP, "name": "system:authenticated"}])]
+    facts = green(crbs=Got(B.kube_list("ClusterRoleBindingList", "v1", bindings)),
+                  crs=Got(B.kube_list("ClusterRoleList", "v1", [B.cluster_role("role", [B.GOOD_RULE])])))
+    status, detail, fix = one(cluster_rules.check_rbac_exposure, facts)
+    assert status == "fail" and detail.startswith("can use this identity: ClusterRoleBinding a-plain (ClusterRole "
+                                                  "role) to demo/workload; ClusterRoleBinding z-everyone")
+    assert fix == f"kubectl delete clusterrolebinding z-everyone, then grant only what is needed: {RBAC}"
+
+
+def test_the_feature_flag_may_be_in_the_command():
+    deployment = B.webhook_deployment(image="x/webhook:v1.6.0")
+    deployment["spec"]["template"]["spec"]["containers"][0]["command"] = [
+        "/manager", "--custom-token-endpoint-audience=api://AKSIdentityBinding"]
+    assert one(cluster_rules.check_webhook, green(**webhooks(deployment, config=B.NOT_SWITCHED_ON_CONFIG)))[0] == \
+        "pass"
+
+
+def test_a_webhook_whose_only_container_has_no_image():
+    assert one(cluster_rules.check_webhook, green(**webhooks(_deployment([{"name": "manager"}]))))[1] == (
+        f"{WEBHOOK} runs ; its version cannot be read from the tag")
+
+
+def test_pass_details():
+    items = {i["check"]: i["detail"] for i in evaluate(green())}
+    assert items["sa-client-id"] == f"annotation azure.workload.identity/client-id is {CLIENT_ID}"
+    assert items["root-ca"] == "ConfigMap demo/kube-root-ca.crt holds the cluster CA"
+    assert items["pods deployment/workload"] == "1 pod(s) mutated for the identity-binding proxy"
+
+
+def test_pod_files_default_to_the_service_accounts_namespace():
+    import yaml
+    manifest = yaml.safe_load("""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {serviceAccountName: workload, containers: [{name: app, image: x}]}
+""")
+    facts = green()
+    facts.target.pod_files = [("web.yaml", [manifest])]
+    [found] = cluster_rules.check_pod_files(facts)
+    assert found["check"] == "pod-file deployment/web" and found["status"] == "fail"
+    assert "kubectl -n demo patch deployment web" in found["fix"]

@@ -305,3 +305,46 @@ def test_the_pace_drops_once_per_throttling_episode_not_once_per_429():
     assert _gap_after_episode(pacer, clock, 3) == pytest.approx(1 / (pacing.DEFAULT_REFILL * factor ** 2),
                                                                 abs=0.0015)
     assert factor == 0.7 and pacing.DEFAULT_REFILL == 25.0
+
+
+def _pause_after(status, headers, attempt=1):
+    """Seconds `wait` holds the subscription after one answer (the fake clock does not move otherwise)."""
+    clock = Clock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    pacer.wait(SUB)
+    again = pacer.observe(SUB, status, headers, attempt)
+    start = clock()
+    pacer.wait(SUB)
+    return again, round(clock() - start, 3), pacer
+
+
+@pytest.mark.parametrize("status, headers, attempt, pause", [
+    (429, {}, 1, pacing.DEFAULT_RETRY_AFTER),            # no Retry-After: the default
+    (429, {"Retry-After": "2"}, 1, 2.0),
+    (503, {}, 1, 1.0), (503, {}, 2, 2.0), (503, {}, 3, 4.0),  # backoff 1, 2, 4 s
+    (500, {"retry-after": "7"}, 1, 7.0),                # a 5xx's own Retry-After wins
+    (408, {}, 3, 4.0),
+])
+def test_the_pause_after_each_kind_of_answer(status, headers, attempt, pause):
+    again, waited, _ = _pause_after(status, headers, attempt)
+    assert again is True and waited == pytest.approx(pause, abs=0.002)
+
+
+def test_transient_backoff_is_capped_and_then_given_up():
+    assert _pause_after(502, {}, 3)[1] == pytest.approx(4.0, abs=0.002)
+    assert _pause_after(502, {}, pacing.TRANSIENT_RETRIES + 1)[0] is False
+
+
+def test_a_throttled_read_is_not_counted_as_answered_and_time_is_summed():
+    clock = Clock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    pacer.wait(SUB)
+    pacer.observe(SUB, 429, {"Retry-After": "1"})
+    pacer.wait(SUB)
+    pacer.observe(SUB, 429, {"Retry-After": "2"})
+    pacer.wait(SUB)
+    assert pacer.slept == pytest.approx(3.0, abs=0.01) and pacer.throttled() == {SUB: 2}
+    budget = pacer._budgets[SUB]  # pylint: disable=protected-access
+    assert budget.answered == 0
+    pacer.observe(SUB, 200, {pacing.REMAINING_READS: "100"})
+    assert budget.answered == 1

@@ -142,7 +142,8 @@ def test_an_extra_field_in_a_put_body_is_refused():
 
 def test_a_changed_subject_access_review_is_refused(tmp_path):
     # The Kubernetes side of a cassette is pinned too: a review for another verb is not the recorded one.
-    from test_check import KUBECONFIG, SA, SERVER
+    # (Through test_check's runner, which opens the playback connections one at a time.)
+    from test_check import KUBECONFIG, SA, SERVER, check
     from azext_identitybinding.kube import Cluster
     real = Cluster.subject_access_review
 
@@ -152,6 +153,6 @@ def test_a_changed_subject_access_review_is_refused(tmp_path):
         return real(self, spec)
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(KUBECONFIG.format(server=SERVER))
-    with mock.patch.object(Cluster, "subject_access_review", review):
-        with pytest.raises(BodyMismatch, match="subjectaccessreviews"):
-            az("check_all_green", "check", *BINDING, *SA, "--kubeconfig", str(kubeconfig))
+    with pytest.raises(BodyMismatch, match="subjectaccessreviews"):
+        check("check_all_green", *BINDING, *SA, kubeconfig=str(kubeconfig),
+              patches=[mock.patch.object(Cluster, "subject_access_review", review)])
